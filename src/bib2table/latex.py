@@ -1,0 +1,528 @@
+"""LaTeX to Unicode for the fields a catalogue shows (never for URLs, DOIs, files or keys).
+
+A small, single-pass decoder rather than pylatexenc: it is fast, knows BibTeX's habits
+(``{\\"o}``, ``\\"{o}``, ``{\\'\\i}``, case-protecting braces, ``--``), and never lets text vanish:
+an unknown macro keeps its argument, or its own name, and is reported by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Accent macros and the combining character each puts on its argument's first letter.
+_ACCENTS = {
+    "'": "\u0301",
+    "`": "\u0300",
+    "^": "\u0302",
+    '"': "\u0308",
+    "~": "\u0303",
+    "=": "\u0304",
+    ".": "\u0307",
+    "u": "\u0306",
+    "v": "\u030c",
+    "H": "\u030b",
+    "c": "\u0327",
+    "d": "\u0323",
+    "b": "\u0331",
+    "k": "\u0328",
+    "r": "\u030a",
+    "t": "\u0361",
+}
+
+# An accent with nothing under it (``\\'{}``) shows as the accent itself.
+_SPACING_ACCENTS = {"'": "´", "`": "`", "^": "^", '"': "¨", "~": "~", "=": "¯", ".": "˙"}
+
+# Macros without an argument that stand for text.
+_SYMBOLS = {
+    "L": "Ł",
+    "l": "ł",
+    "o": "ø",
+    "O": "Ø",
+    "ss": "ß",
+    "SS": "SS",
+    "ae": "æ",
+    "AE": "Æ",
+    "oe": "œ",
+    "OE": "Œ",
+    "aa": "å",
+    "AA": "Å",
+    "i": "ı",
+    "j": "ȷ",
+    "dh": "ð",
+    "DH": "Ð",
+    "th": "þ",
+    "TH": "Þ",
+    "dj": "đ",
+    "DJ": "Đ",
+    "ng": "ŋ",
+    "NG": "Ŋ",
+    "&": "&",
+    "%": "%",
+    "$": "$",
+    "#": "#",
+    "_": "_",
+    "{": "{",
+    "}": "}",
+    " ": " ",
+    ",": " ",
+    ";": " ",
+    ":": " ",
+    "!": "",
+    "-": "",
+    "/": "",
+    "@": "",
+    "\\": " ",
+    "quad": " ",
+    "qquad": " ",
+    "enspace": " ",
+    "thinspace": " ",
+    "space": " ",
+    "ldots": "…",
+    "dots": "…",
+    "cdots": "⋯",
+    "textellipsis": "…",
+    "textendash": "–",
+    "textemdash": "—",
+    "textquoteleft": "‘",
+    "textquoteright": "’",
+    "lq": "‘",
+    "rq": "’",
+    "textquotedblleft": "“",
+    "textquotedblright": "”",
+    "guillemotleft": "«",
+    "guillemotright": "»",
+    "flqq": "«",
+    "frqq": "»",
+    "copyright": "©",
+    "textcopyright": "©",
+    "textregistered": "®",
+    "texttrademark": "™",
+    "S": "§",
+    "P": "¶",
+    "dag": "†",
+    "ddag": "‡",
+    "pounds": "£",
+    "euro": "€",
+    "textdegree": "°",
+    "textless": "<",
+    "textgreater": ">",
+    "textbackslash": "\\",
+    "textasciitilde": "~",
+    "textasciicircum": "^",
+    "textbar": "|",
+    "textbullet": "•",
+    "textperiodcentered": "·",
+    "textunderscore": "_",
+    "slash": "/",
+    "textsterling": "£",
+    "TeX": "TeX",
+    "LaTeX": "LaTeX",
+    "LaTeXe": "LaTeX2ε",
+    "BibTeX": "BibTeX",
+    "AmSTeX": "AMS-TeX",
+    "AmS": "AMS",
+    "AMS": "AMS",
+    "AmSLaTeX": "AMS-LaTeX",
+    "ConTeXt": "ConTeXt",
+    "XeTeX": "XeTeX",
+    "XeLaTeX": "XeLaTeX",
+    "LuaTeX": "LuaTeX",
+    "LuaLaTeX": "LuaLaTeX",
+    "pdfTeX": "pdfTeX",
+    "pdfLaTeX": "pdfLaTeX",
+    "METAFONT": "METAFONT",
+    "MF": "METAFONT",
+    "MP": "MetaPost",
+    "SliTeX": "SliTeX",
+    "PiCTeX": "PiCTeX",
+    "eTeX": "ε-TeX",
+    "ExTeX": "ExTeX",
+    "LAMSTeX": "LAMS-TeX",
+    "alpha": "α",
+    "beta": "β",
+    "gamma": "γ",
+    "delta": "δ",
+    "epsilon": "ε",
+    "varepsilon": "ε",
+    "zeta": "ζ",
+    "eta": "η",
+    "theta": "θ",
+    "vartheta": "ϑ",
+    "iota": "ι",
+    "kappa": "κ",
+    "lambda": "λ",
+    "mu": "μ",
+    "nu": "ν",
+    "xi": "ξ",
+    "pi": "π",
+    "varpi": "ϖ",
+    "rho": "ρ",
+    "sigma": "σ",
+    "varsigma": "ς",
+    "tau": "τ",
+    "upsilon": "υ",
+    "phi": "φ",
+    "varphi": "φ",
+    "chi": "χ",
+    "psi": "ψ",
+    "omega": "ω",
+    "Gamma": "Γ",
+    "Delta": "Δ",
+    "Theta": "Θ",
+    "Lambda": "Λ",
+    "Xi": "Ξ",
+    "Pi": "Π",
+    "Sigma": "Σ",
+    "Upsilon": "Υ",
+    "Phi": "Φ",
+    "Psi": "Ψ",
+    "Omega": "Ω",
+    "times": "×",
+    "cdot": "·",
+    "pm": "±",
+    "mp": "∓",
+    "leq": "≤",
+    "le": "≤",
+    "geq": "≥",
+    "ge": "≥",
+    "neq": "≠",
+    "ne": "≠",
+    "approx": "≈",
+    "sim": "∼",
+    "equiv": "≡",
+    "infty": "∞",
+    "rightarrow": "→",
+    "to": "→",
+    "leftarrow": "←",
+    "Rightarrow": "⇒",
+    "leftrightarrow": "↔",
+    "ell": "ℓ",
+    "partial": "∂",
+    "nabla": "∇",
+    "sum": "∑",
+    "prod": "∏",
+    "int": "∫",
+    "in": "∈",
+    "subset": "⊂",
+    "subseteq": "⊆",
+    "cup": "∪",
+    "cap": "∩",
+    "forall": "∀",
+    "exists": "∃",
+    "neg": "¬",
+    "wedge": "∧",
+    "vee": "∨",
+    "circ": "∘",
+    "log": "log",
+    "ln": "ln",
+    "exp": "exp",
+    "sin": "sin",
+    "cos": "cos",
+    "max": "max",
+    "min": "min",
+    "lim": "lim",
+    "deg": "deg",
+    "det": "det",
+    "langle": "⟨",
+    "rangle": "⟩",
+    "lbrace": "{",
+    "rbrace": "}",
+    "backslash": "\\",
+    "star": "⋆",
+    "ast": "∗",
+    "prime": "′",
+    "mid": "|",
+    "vert": "|",
+    "colon": ":",
+}
+
+# Macros whose (single) argument is the text to keep.
+_KEEP_ARGUMENT = frozenset(
+    [
+        "emph",
+        "textbf",
+        "textit",
+        "texttt",
+        "textsc",
+        "textrm",
+        "textsf",
+        "textsl",
+        "textup",
+        "textmd",
+        "textnormal",
+        "mbox",
+        "hbox",
+        "text",
+        "mathrm",
+        "mathbf",
+        "mathit",
+        "mathsf",
+        "mathtt",
+        "mathcal",
+        "mathbb",
+        "mathfrak",
+        "boldsymbol",
+        "ensuremath",
+        "textsuperscript",
+        "textsubscript",
+        "underline",
+        "overline",
+        "hat",
+        "bar",
+        "vec",
+        "tilde",
+        "dot",
+        "ddot",
+        "widehat",
+        "widetilde",
+        "operatorname",
+        "acronym",
+        "NoCaseChange",
+        "textcolor",
+        "noopsort",
+        "protect",
+    ]
+)
+
+# Macros whose argument is kept verbatim, without decoding (it is usually a URL or a path).
+_VERBATIM_ARGUMENT = frozenset({"url", "path", "nolinkurl", "doi"})
+
+# Declarations that change fonts or sizes: they stand for no text.
+_SWITCHES = frozenset(
+    [
+        "em",
+        "it",
+        "bf",
+        "sc",
+        "rm",
+        "tt",
+        "sf",
+        "sl",
+        "up",
+        "md",
+        "normalfont",
+        "itshape",
+        "bfseries",
+        "scshape",
+        "rmfamily",
+        "ttfamily",
+        "sffamily",
+        "slshape",
+        "upshape",
+        "mdseries",
+        "upshape",
+        "tiny",
+        "scriptsize",
+        "footnotesize",
+        "small",
+        "normalsize",
+        "large",
+        "Large",
+        "LARGE",
+        "huge",
+        "Huge",
+        "relax",
+        "displaystyle",
+        "textstyle",
+        "scriptstyle",
+        "left",
+        "right",
+        "big",
+        "Big",
+        "bigl",
+        "bigr",
+        "Bigl",
+        "Bigr",
+        "null",
+        "unskip",
+        "hfill",
+        "hfil",
+        "break",
+        "linebreak",
+        "newline",
+        "nobreak",
+        "allowbreak",
+        "sloppy",
+        "noindent",
+        "par",
+    ]
+)
+
+_SPECIAL = re.compile(r"[\\{}~$`'\-\s]")
+_CONTROL_WORD = re.compile(r"[A-Za-z]+")
+_SPACES = re.compile(r"\s+")
+_MAX_DEPTH = 64
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Decoded text and the names of the macros the decoder did not know."""
+
+    text: str
+    unknown: frozenset[str] = frozenset()
+
+
+def decode(source: str) -> Decoded:
+    """Turn a BibTeX field value into display text, whitespace folded."""
+    if not _SPECIAL.search(source.replace(" ", "")):
+        return Decoded(source.strip())
+    unknown: set[str] = set()
+    text = _Decoder(source, unknown).run(0, len(source), 0)
+    return Decoded(_SPACES.sub(" ", text).strip(), frozenset(unknown))
+
+
+def strip_braces(source: str) -> str:
+    """Remove grouping braces only, for values that must not be decoded (keys, macros)."""
+    return source.replace("{", "").replace("}", "")
+
+
+class _Decoder:
+    """One pass over ``source[start:end]``; arguments of macros are decoded recursively."""
+
+    def __init__(self, source: str, unknown: set[str]) -> None:
+        self.s = source
+        self.unknown = unknown
+
+    def run(self, start: int, end: int, depth: int) -> str:
+        s, out, i = self.s, [], start
+        while i < end:
+            match = _SPECIAL.search(s, i, end)
+            if match is None:
+                out.append(s[i:end])
+                break
+            j = match.start()
+            out.append(s[i:j])
+            ch = s[j]
+            if ch == "\\":
+                text, i = self.command(j, end, depth)
+                out.append(text)
+            elif ch in "{}$":
+                i = j + 1
+            elif ch == "~":
+                out.append(" ")
+                i = j + 1
+            elif ch == "-":
+                if s.startswith("---", j) and j + 3 <= end:
+                    out.append("—")
+                    i = j + 3
+                elif s.startswith("--", j) and j + 2 <= end:
+                    out.append("–")
+                    i = j + 2
+                else:
+                    out.append("-")
+                    i = j + 1
+            elif ch == "`":
+                double = s.startswith("``", j) and j + 2 <= end
+                out.append("“" if double else "‘")
+                i = j + (2 if double else 1)
+            elif ch == "'":
+                double = s.startswith("''", j) and j + 2 <= end
+                out.append("”" if double else "'")
+                i = j + (2 if double else 1)
+            else:  # whitespace
+                out.append(" ")
+                i = j + 1
+        return "".join(out)
+
+    def command(self, at: int, end: int, depth: int) -> tuple[str, int]:
+        """Decode the macro starting at ``at`` (a backslash); return its text and where to go on."""
+        s = self.s
+        if at + 1 >= end:
+            return "\\", end
+        word = _CONTROL_WORD.match(s, at + 1, end)
+        if word is None:
+            name, i = s[at + 1], at + 2
+        else:
+            name, i = word.group(), word.end()
+            while i < end and s[i] in " \t\n":
+                i += 1
+            if i < end and s[i] == "*":
+                i += 1
+        if name in _ACCENTS:
+            arg_start, arg_end, i = self.argument(i, end)
+            return self.accent(name, self.run(arg_start, arg_end, depth + 1), arg_start), i
+        if name in _SYMBOLS:
+            return _SYMBOLS[name], i
+        if name in _SWITCHES:
+            return "", i
+        if name in _VERBATIM_ARGUMENT:
+            arg_start, arg_end, i = self.argument(i, end)
+            return s[arg_start:arg_end], i
+        if name == "href":
+            _, _, i = self.argument(i, end)
+            return self.decoded_argument(i, end, depth)
+        if name in _KEEP_ARGUMENT or name in ("uppercase", "MakeUppercase"):
+            text, i = self.decoded_argument(i, end, depth)
+            return (text.upper() if "ppercase" in name else text), i
+        if name in ("lowercase", "MakeLowercase"):
+            text, i = self.decoded_argument(i, end, depth)
+            return text.lower(), i
+        if name in ("frac", "dfrac", "tfrac"):
+            top, i = self.decoded_argument(i, end, depth)
+            bottom, i = self.decoded_argument(i, end, depth)
+            return f"{top}/{bottom}", i
+        if name == "sqrt":
+            text, i = self.decoded_argument(i, end, depth)
+            return f"√{text}", i
+        return self.unknown_macro(name, at, i, end, depth)
+
+    def unknown_macro(self, name: str, at: int, i: int, end: int, depth: int) -> tuple[str, int]:
+        """Keep what an unknown macro would show: its braced argument, else its own name."""
+        self.unknown.add("\\" + name)
+        if i < end and self.s[i] == "{":
+            return self.decoded_argument(i, end, depth)
+        spaced = i > at + 1 + len(name)
+        return name + (" " if spaced else ""), i
+
+    def decoded_argument(self, i: int, end: int, depth: int) -> tuple[str, int]:
+        """Decode the next argument (a group or a single character)."""
+        arg_start, arg_end, i = self.argument(i, end)
+        if depth >= _MAX_DEPTH:
+            return strip_braces(self.s[arg_start:arg_end]), i
+        return self.run(arg_start, arg_end, depth + 1), i
+
+    def argument(self, i: int, end: int) -> tuple[int, int, int]:
+        """Locate the next argument: ``(content start, content end, position after it)``."""
+        s = self.s
+        while i < end and s[i] in " \t\n":
+            i += 1
+        if i >= end:
+            return i, i, i
+        if s[i] == "{":
+            close = _matching(s, i, end)
+            return i + 1, close, min(close + 1, end)
+        if s[i] == "\\":
+            word = _CONTROL_WORD.match(s, i + 1, end)
+            stop = word.end() if word else min(i + 2, end)
+            return i, stop, stop
+        return i, i + 1, i + 1
+
+    @staticmethod
+    def accent(name: str, text: str, _pos: int) -> str:
+        """Put an accent on the first letter of ``text`` (dotless i and j take it as i and j)."""
+        mark = _ACCENTS[name]
+        if not text:
+            return _SPACING_ACCENTS.get(name, name)
+        base = {"ı": "i", "ȷ": "j"}.get(text[0], text[0])
+        return unicodedata.normalize("NFC", base + mark) + text[1:]
+
+
+def _matching(s: str, start: int, end: int) -> int:
+    """Index of the brace closing ``s[start]``, or ``end`` when the group is not closed."""
+    depth = 0
+    i = start
+    while i < end:
+        ch = s[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return end

@@ -1,0 +1,206 @@
+"""Catalogue settings: title, intro, columns, the category vocabulary and the sort order.
+
+Where they come from, first match wins (see :func:`load_settings`):
+
+1. ``--config FILE`` (a ``bib2table.toml``, or a ``pyproject.toml`` with ``[tool.bib2table]``);
+2. ``bib2table.toml``, or ``pyproject.toml`` with a ``[tool.bib2table]`` table, in the ``.bib``'s
+   folder or the nearest folder above it;
+3. built-in defaults, with which any ``.bib`` converts.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bib2table.errors import SettingsError
+
+SETTINGS_FILE = "bib2table.toml"
+PYPROJECT = "pyproject.toml"
+FORMATS = ("text", "names")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: the first non-empty field of ``fields`` is shown under ``label``."""
+
+    label: str
+    fields: tuple[str, ...]
+    format: str = "text"
+    link: bool = False
+
+
+DEFAULT_COLUMNS = (
+    Column("Year", ("year", "date")),
+    Column("Author", ("author", "editor"), format="names"),
+    Column("Title", ("title",), link=True),
+    Column(
+        "Venue",
+        (
+            "venue",
+            "journal",
+            "journaltitle",
+            "booktitle",
+            "howpublished",
+            "school",
+            "institution",
+            "publisher",
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that shapes a catalogue besides the templates."""
+
+    title: str = ""
+    intro: str = ""
+    columns: tuple[Column, ...] = DEFAULT_COLUMNS
+    #: keyword (lower case) -> column label, in column order; ``None``: every keyword found.
+    categories: dict[str, str] | None = None
+    keyword_fields: tuple[str, ...] = ("keywords",)
+    keyword_separators: tuple[str, ...] = (",", ";")
+    #: field names, ``-`` in front for descending; empty keeps the ``.bib``'s order.
+    sort: tuple[str, ...] = ()
+    source: Path | None = field(default=None, compare=False)
+
+
+_KEYS = {
+    "title",
+    "intro",
+    "intro-file",
+    "columns",
+    "categories",
+    "keyword-fields",
+    "keyword-separators",
+    "sort",
+}
+_COLUMN_KEYS = {"label", "fields", "field", "format", "link"}
+
+
+def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings:
+    """Find and read the settings for ``bib_path``: ``config`` > nearest file > defaults."""
+    if config is not None:
+        return read_settings(config, required=True)
+    if bib_path is None:
+        return Settings()
+    for folder in [bib_path.resolve().parent, *bib_path.resolve().parent.parents]:
+        for name in (SETTINGS_FILE, PYPROJECT):
+            candidate = folder / name
+            if candidate.is_file():
+                found = read_settings(candidate, required=False)
+                if found.source is not None:
+                    return found
+    return Settings()
+
+
+def read_settings(path: Path, required: bool) -> Settings:
+    """Read one settings file; a ``pyproject.toml`` without our table gives the defaults."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"settings file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{path}: not valid TOML: {exc}") from None
+    if path.name == PYPROJECT:
+        table = data.get("tool", {}).get("bib2table")
+        if table is None:
+            if required:
+                raise SettingsError(f"{path} has no [tool.bib2table] table")
+            return Settings()
+        data = table
+    return _from_table(data, path)
+
+
+def _from_table(data: dict[str, Any], path: Path) -> Settings:
+    """Validate a settings table; unknown keys are errors so that typos do not pass silently."""
+    unknown = sorted(set(data) - _KEYS)
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(_KEYS))}"
+        )
+    intro = _string(data, "intro", path)
+    if "intro-file" in data:
+        intro_path = path.parent / _string(data, "intro-file", path)
+        try:
+            intro = intro_path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SettingsError(f"{path}: cannot read intro-file {intro_path}: {exc}") from None
+    categories = data.get("categories")
+    if categories is not None:
+        if not isinstance(categories, dict) or not all(
+            isinstance(v, str) for v in categories.values()
+        ):
+            raise SettingsError(
+                f'{path}: [categories] maps keywords to labels, e.g. pruning = "Pruning"'
+            )
+        categories = {k.strip().lower(): v for k, v in categories.items()}
+    return Settings(
+        title=_string(data, "title", path),
+        intro=intro,
+        columns=_columns(data.get("columns"), path),
+        categories=categories,
+        keyword_fields=_strings(data, "keyword-fields", path, ("keywords",), lower=True),
+        keyword_separators=_strings(data, "keyword-separators", path, (",", ";")),
+        sort=_strings(data, "sort", path, ()),
+        source=path,
+    )
+
+
+def _columns(value: Any, path: Path) -> tuple[Column, ...]:
+    """Read ``[[columns]]``: each needs a label and a field (or a list of fallback fields)."""
+    if value is None:
+        return DEFAULT_COLUMNS
+    if not isinstance(value, list) or not value:
+        raise SettingsError(f"{path}: columns must be a list of [[columns]] tables")
+    columns = []
+    for n, item in enumerate(value, 1):
+        where = f"{path}: column {n}"
+        if not isinstance(item, dict):
+            raise SettingsError(f"{where} must be a table with label and fields")
+        unknown = sorted(set(item) - _COLUMN_KEYS)
+        if unknown:
+            raise SettingsError(f"{where}: unknown key {unknown[0]!r}")
+        label = item.get("label")
+        fields = item.get("fields", [item["field"]] if "field" in item else None)
+        if not isinstance(label, str) or not label:
+            raise SettingsError(f"{where} needs a label")
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or not all(isinstance(f, str) for f in fields)
+        ):
+            raise SettingsError(f'{where} needs fields = ["..."] (or field = "...")')
+        fields_t = tuple(f.lower() for f in fields)
+        default_format = "names" if fields_t[0] in ("author", "editor") else "text"
+        fmt = item.get("format", default_format)
+        if fmt not in FORMATS:
+            raise SettingsError(f"{where}: format must be one of {', '.join(FORMATS)}")
+        link = item.get("link", False)
+        if not isinstance(link, bool):
+            raise SettingsError(f"{where}: link must be true or false")
+        columns.append(Column(label, fields_t, fmt, link))
+    return tuple(columns)
+
+
+def _string(data: dict[str, Any], key: str, path: Path) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str):
+        raise SettingsError(f"{path}: {key} must be a string")
+    return value
+
+
+def _strings(
+    data: dict[str, Any], key: str, path: Path, default: tuple[str, ...], lower: bool = False
+) -> tuple[str, ...]:
+    value = data.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(f'{path}: {key} must be a list of strings, e.g. {key} = ["..."]')
+    return tuple(v.lower() if lower else v for v in value)
