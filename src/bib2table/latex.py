@@ -353,6 +353,7 @@ _SWITCHES = frozenset(
 _SPECIAL = re.compile(r"[\\{}~$`'\-\s]")
 _CONTROL_WORD = re.compile(r"[A-Za-z]+")
 _SPACES = re.compile(r"\s+")
+_MACRO = re.compile(r"\\([A-Za-z]+|.)")
 _MAX_DEPTH = 64
 
 
@@ -480,8 +481,23 @@ class _Decoder:
         """Decode the next argument (a group or a single character)."""
         arg_start, arg_end, i = self.argument(i, end)
         if depth >= _MAX_DEPTH:
-            return strip_braces(self.s[arg_start:arg_end]), i
+            return self.flat(self.s[arg_start:arg_end]), i
         return self.run(arg_start, arg_end, depth + 1), i
+
+    def flat(self, text: str) -> str:
+        """Decode without nesting, for arguments nested too deep to follow: macros become
+        their symbol, or their name when unknown, so text still does not vanish."""
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in _SYMBOLS:
+                return _SYMBOLS[name]
+            if name in _KEEP_ARGUMENT or name in _SWITCHES or name in _VERBATIM_ARGUMENT:
+                return ""
+            self.unknown.add("\\" + name)
+            return name
+
+        return strip_braces(_MACRO.sub(replace, text))
 
     def argument(self, i: int, end: int) -> tuple[int, int, int]:
         """Locate the next argument: ``(content start, content end, position after it)``."""

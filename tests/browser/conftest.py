@@ -1,0 +1,104 @@
+"""Headless Chromium (Debian's /usr/bin/chromium) driven by Playwright, for the page tests.
+
+Every page is opened from ``file://`` with the network cut: any request that is not for a local
+file is recorded and aborted, and the tests assert there were none. On failure a screenshot is
+saved under ``$BIB2TABLE_ARTIFACTS`` (default: pytest's temporary folder) and its path printed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, sync_playwright
+
+CHROMIUM = os.environ.get("BIB2TABLE_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@dataclass
+class Watched:
+    """What a page did that a user would not want: requests, dialogs, console errors."""
+
+    page: Page
+    requests: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, path: Path) -> Page:
+        self.page.goto(path.resolve().as_uri())
+        return self.page
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "browser" in str(item.path):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def watched(
+    browser: Browser, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    seen = Watched(page)
+
+    def route(route_request: object) -> None:
+        req = route_request.request  # type: ignore[attr-defined]
+        if req.url.startswith("file://"):
+            route_request.continue_()  # type: ignore[attr-defined]
+        else:
+            seen.requests.append(req.url)
+            route_request.abort()  # type: ignore[attr-defined]
+
+    def on_dialog(dialog: Dialog) -> None:
+        seen.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            seen.errors.append(message.text)
+
+    def on_request(req: Request) -> None:
+        if not req.url.startswith(("file://", "data:", "about:")) and req.url not in seen.requests:
+            seen.requests.append(req.url)
+
+    context.route("**/*", route)
+    page.on("dialog", on_dialog)
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: seen.errors.append(str(exc)))
+    page.on("request", on_request)
+    yield seen
+    if request.node.stash.get(_FAILED, False):
+        folder = Path(os.environ.get("BIB2TABLE_ARTIFACTS") or tmp_path_factory.mktemp("shots"))
+        folder.mkdir(parents=True, exist_ok=True)
+        shot = folder / f"{request.node.name}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failing page: {shot}")
+    context.close()
