@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-COMPRESSION_BIB = REPO / "compression.bib"
-SEED = REPO / "tests" / "data" / "seed_compression.md"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

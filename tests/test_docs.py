@@ -1,4 +1,4 @@
-"""The README tells the truth: its two set-up commands work, and every option and setting is in it."""
+"""The README tells the truth: its set-up commands work; every option and setting is in it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import REPO
 
 from bib2table.cli import main
 from bib2table.settings import _COLUMN_KEYS, _KEYS
+from paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

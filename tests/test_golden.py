@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import COMPRESSION_BIB
 
 from bib2table import build
+from paths import COMPRESSION_BIB
 
 GOLDEN = Path(__file__).parent / "golden"
 FILES = {"html": "compression.html", "markdown": "compression.md", "csv": "compression.csv"}
@@ -28,8 +28,11 @@ def test_output_matches_golden(fmt: str, update_golden: bool) -> None:
         golden.parent.mkdir(exist_ok=True)
         golden.write_bytes(produced)
         return
-    assert golden.exists(), "no golden file; run: python -m pytest tests/test_golden.py --update-golden"
+    assert golden.exists(), (
+        "no golden file; run: python -m pytest tests/test_golden.py --update-golden"
+    )
     assert produced == golden.read_bytes(), (
         f"{FILES[fmt]} differs from tests/golden/{FILES[fmt]}. If the change is intended, run "
-        "`python -m pytest tests/test_golden.py --update-golden` and review `git diff tests/golden/`."
+        "`python -m pytest tests/test_golden.py --update-golden`, then review "
+        "`git diff tests/golden/`."
     )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from catalogue_views import Row, rows_from_csv, rows_from_html, rows_from_markdown
-from conftest import COMPRESSION_BIB, SEED
-from seedtable import load_seed
 
 from bib2table import build
+from catalogue_views import Row, rows_from_csv, rows_from_html, rows_from_markdown
+from paths import COMPRESSION_BIB, SEED
+from seedtable import load_seed
 
 READERS: dict[str, Callable[[str], list[Row]]] = {
     "csv": rows_from_csv,

@@ -10,28 +10,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Request, sync_playwright
+from chromium import Watched
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Request, sync_playwright
 
 CHROMIUM = os.environ.get("BIB2TABLE_CHROMIUM", "/usr/bin/chromium")
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-@dataclass
-class Watched:
-    """What a page did that a user would not want: requests, dialogs, console errors."""
-
-    page: Page
-    requests: list[str] = field(default_factory=list)
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    def open(self, path: Path) -> Page:
-        self.page.goto(path.resolve().as_uri())
-        return self.page
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
