@@ -36,11 +36,13 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option(
     "-o",
     "--output",
+    metavar="FILE",
     type=click.Path(path_type=Path, allow_dash=True),
     help="Write the one format to FILE instead of standard output.",
 )
 @click.option(
     "--out-dir",
+    metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
     help="Write every format chosen to DIR/<input stem>.html, .md, .csv (DIR is created).",
 )
@@ -56,9 +58,9 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 )
 @click.option(
     "--encoding",
-    default="utf-8",
-    show_default=True,
-    help="Encoding of INPUT, e.g. cp1252 for a Windows-1252 file.",
+    metavar="NAME",
+    help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
+    "as Windows-1252, with a warning].",
 )
 @click.version_option(__version__, "--version", prog_name="bib2table")
 def main(
@@ -68,7 +70,7 @@ def main(
     out_dir: Path | None,
     template: Path | None,
     config: Path | None,
-    encoding: str,
+    encoding: str | None,
 ) -> None:
     """Turn the BibTeX file INPUT into a literature catalogue.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 # Accent macros and the combining character each puts on its argument's first letter.
@@ -238,9 +239,53 @@ _SYMBOLS = {
     "colon": ":",
 }
 
+# Logos and names whose macro name is not how they are written.
+_SYMBOLS.update(
+    {
+        "TUB": "TUGboat",
+        "AllTeX": "(La)TeX",
+        "TeXLive": "TeX Live",
+        "AMSTeX": "AMS-TeX",
+        "AMSLaTeX": "AMS-LaTeX",
+        "CONTEXT": "ConTeXt",
+        "MacOSX": "Mac OS X",
+        "OMEGA": "Omega",
+        "eOmega": "e-Omega",
+        "Dash": "—",
+        "Thanh": "Hàn Thế Thành",
+        "textasciigrave": "`",
+        "textquotedbl": '"',
+        "textdollar": "$",
+        "textbraceleft": "{",
+        "textbraceright": "}",
+        "ae": "æ",
+        "o": "ø",
+        "aleph": "ℵ",
+        "hookrightarrow": "↪",
+    }
+)
+
+# Spacing macros followed by a dimension, both dropped: \kern-.1em, \hskip 2pt.
+_DIMENSION = frozenset({"kern", "hskip", "vskip", "mkern", "mskip", "raise", "lower", "hspace*"})
+_DIMENSION_VALUE = re.compile(
+    r"\s*[-+]?\s*(?:\d+\.?\d*|\.\d+)\s*(?:em|ex|pt|pc|in|cm|mm|bp|dd|cc|sp|mu)"
+    r"(?:\s*plus\s*[-+]?\s*[\d.]+\s*\w+)?(?:\s*minus\s*[-+]?\s*[\d.]+\s*\w+)?"
+)
+
+# Macros whose argument is space or an instruction, not text.
+_DROP_ARGUMENT = frozenset(
+    {"hspace", "vspace", "phantom", "hphantom", "vphantom", "label", "index"}
+)
+
 # Macros whose (single) argument is the text to keep.
 _KEEP_ARGUMENT = frozenset(
     [
+        "rlap",
+        "llap",
+        "smash",
+        "acro",
+        "pkg",
+        "file",
         "emph",
         "textbf",
         "textit",
@@ -287,7 +332,7 @@ _KEEP_ARGUMENT = frozenset(
 )
 
 # Macros whose argument is kept verbatim, without decoding (it is usually a URL or a path).
-_VERBATIM_ARGUMENT = frozenset({"url", "path", "nolinkurl", "doi"})
+_VERBATIM_ARGUMENT = frozenset({"url", "path", "nolinkurl", "doi", "verb"})
 
 # Declarations that change fonts or sizes: they stand for no text.
 _SWITCHES = frozenset(
@@ -351,6 +396,7 @@ _SWITCHES = frozenset(
 )
 
 _SPECIAL = re.compile(r"[\\{}~$`'\-\s]")
+_NEEDS_DECODING = re.compile(r"[\\{}~$`]|--|''")
 _CONTROL_WORD = re.compile(r"[A-Za-z]+")
 _SPACES = re.compile(r"\s+")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)")
@@ -365,13 +411,43 @@ class Decoded:
     unknown: frozenset[str] = frozenset()
 
 
-def decode(source: str) -> Decoded:
-    """Turn a BibTeX field value into display text, whitespace folded."""
-    if not _SPECIAL.search(source.replace(" ", "")):
-        return Decoded(source.strip())
+def decode(source: str, defined: Mapping[str, Definition] | None = None) -> Decoded:
+    """Turn a BibTeX field value into display text, whitespace folded.
+
+    ``defined`` holds macros the file itself defines in ``@preamble`` (see :func:`definitions`).
+    """
+    if not _NEEDS_DECODING.search(source):
+        return Decoded(" ".join(source.split()))
     unknown: set[str] = set()
-    text = _Decoder(source, unknown).run(0, len(source), 0)
+    text = _Decoder(source, unknown, defined or {}).run(0, len(source), 0)
     return Decoded(_SPACES.sub(" ", text).strip(), frozenset(unknown))
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A macro defined in the file's ``@preamble``: how many arguments, and its body."""
+
+    arguments: int
+    body: str
+
+
+_DEFINITION = re.compile(
+    r"\\(?:[gex]?def)\s*\\([A-Za-z]+)\s*((?:#\d\s*)*)\{"
+    r"|\\(?:newcommand|renewcommand|providecommand|DeclareRobustCommand)\*?\s*"
+    r"(?:\{\s*\\([A-Za-z]+)\s*\}|\\([A-Za-z]+))\s*(?:\[(\d)\])?\s*\{"
+)
+
+
+def definitions(preambles: Iterable[str]) -> dict[str, Definition]:
+    """Macros defined with ``\\def`` or ``\\newcommand`` in ``@preamble`` blocks."""
+    found: dict[str, Definition] = {}
+    for preamble in preambles:
+        for match in _DEFINITION.finditer(preamble):
+            name = match.group(1) or match.group(3) or match.group(4)
+            arguments = match.group(2).count("#") if match.group(1) else int(match.group(5) or 0)
+            close = _matching(preamble, match.end() - 1, len(preamble))
+            found[name] = Definition(arguments, preamble[match.end() : close])
+    return found
 
 
 def strip_braces(source: str) -> str:
@@ -382,9 +458,10 @@ def strip_braces(source: str) -> str:
 class _Decoder:
     """One pass over ``source[start:end]``; arguments of macros are decoded recursively."""
 
-    def __init__(self, source: str, unknown: set[str]) -> None:
+    def __init__(self, source: str, unknown: set[str], defined: Mapping[str, Definition]) -> None:
         self.s = source
         self.unknown = unknown
+        self.defined = defined
 
     def run(self, start: int, end: int, depth: int) -> str:
         s, out, i = self.s, [], start
@@ -441,6 +518,10 @@ class _Decoder:
                 i += 1
             if i < end and s[i] == "*":
                 i += 1
+        if name in self.defined:
+            return self.expand(self.defined[name], i, end, depth)
+        if name.isspace():
+            return " ", i
         if name in _ACCENTS:
             arg_start, arg_end, i = self.argument(i, end)
             return self.accent(name, self.run(arg_start, arg_end, depth + 1), arg_start), i
@@ -448,6 +529,10 @@ class _Decoder:
             return _SYMBOLS[name], i
         if name in _SWITCHES:
             return "", i
+        if name in ("verb", "path") and i < end and not s[i].isalpha() and s[i] != "{":
+            close = s.find(s[i], i + 1, end)
+            close = end if close < 0 else close
+            return s[i + 1 : close], min(close + 1, end)
         if name in _VERBATIM_ARGUMENT:
             arg_start, arg_end, i = self.argument(i, end)
             return s[arg_start:arg_end], i
@@ -464,10 +549,29 @@ class _Decoder:
             top, i = self.decoded_argument(i, end, depth)
             bottom, i = self.decoded_argument(i, end, depth)
             return f"{top}/{bottom}", i
+        if name in _DIMENSION:
+            skip = _DIMENSION_VALUE.match(s, i, end)
+            return " ", skip.end() if skip else i
+        if name in _DROP_ARGUMENT:
+            _, _, i = self.argument(i, end)
+            return " ", i
+        if name == "cs":
+            text, i = self.decoded_argument(i, end, depth)
+            return "\\" + text, i
         if name == "sqrt":
             text, i = self.decoded_argument(i, end, depth)
             return f"√{text}", i
         return self.unknown_macro(name, at, i, end, depth)
+
+    def expand(self, definition: Definition, i: int, end: int, depth: int) -> tuple[str, int]:
+        """Expand a macro the file defines: substitute its arguments, decode the result."""
+        body = definition.body
+        for n in range(1, definition.arguments + 1):
+            arg_start, arg_end, i = self.argument(i, end)
+            body = body.replace(f"#{n}", self.s[arg_start:arg_end])
+        if depth >= _MAX_DEPTH:
+            return self.flat(body), i
+        return _Decoder(body, self.unknown, self.defined).run(0, len(body), depth + 1), i
 
     def unknown_macro(self, name: str, at: int, i: int, end: int, depth: int) -> tuple[str, int]:
         """Keep what an unknown macro would show: its braced argument, else its own name."""

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from bib2table.latex import decode
+from bib2table.latex import decode, definitions
 from bib2table.names import split_names
 from bib2table.parse import ParsedBib, ParsedEntry
 from bib2table.problems import Problem, Severity
@@ -61,40 +61,40 @@ class Catalogue:
     source: str
 
 
-class _Unknown:
-    """Collects unknown LaTeX macros so they are reported once, at their first use."""
+class _Display:
+    """Decodes displayed text with the file's own macros, and collects what it finds wrong.
 
-    def __init__(self) -> None:
-        self.first: dict[str, tuple[int, str]] = {}
+    Unknown LaTeX macros are reported once, at their first use, not once per entry.
+    """
 
-    def add(self, names: Iterable[str], entry: ParsedEntry) -> None:
-        for name in names:
-            self.first.setdefault(name, (entry.line, entry.key))
+    def __init__(self, parsed: ParsedBib) -> None:
+        self.file = parsed.file
+        self.defined = definitions(parsed.preambles)
+        self.unknown: dict[str, tuple[int, str]] = {}
+        self.problems: list[Problem] = []
 
-    def problem(self, file: str) -> Problem | None:
-        if not self.first:
-            return None
-        names = sorted(self.first)
-        line, key = min(self.first.values())
-        return Problem(
-            file,
-            line,
-            key,
-            f"unknown LaTeX macros kept as text: {', '.join(names)}",
-            Severity.WARNING,
-        )
+    def text(self, entry: ParsedEntry, value: str) -> str:
+        decoded = decode(value, self.defined)
+        for name in decoded.unknown:
+            self.unknown.setdefault(name, (entry.line, entry.key))
+        return decoded.text
+
+    def warn(self, entry: ParsedEntry, message: str) -> None:
+        self.problems.append(Problem(self.file, entry.line, entry.key, message, Severity.WARNING))
+
+    def all_problems(self) -> list[Problem]:
+        if not self.unknown:
+            return self.problems
+        line, key = min(self.unknown.values())
+        names = ", ".join(sorted(self.unknown))
+        message = f"unknown LaTeX macros kept as text: {names}"
+        return [*self.problems, Problem(self.file, line, key, message, Severity.WARNING)]
 
 
 def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = "") -> Catalogue:
     """Make the catalogue for ``parsed`` as ``settings`` shape it."""
-    unknown = _Unknown()
-    problems = list(parsed.problems)
-
-    def text(entry: ParsedEntry, value: str) -> str:
-        decoded = decode(value)
-        unknown.add(decoded.unknown, entry)
-        return decoded.text
-
+    display = _Display(parsed)
+    text = display.text
     keywords_of = {e.key: _keywords(e, settings, text) for e in parsed.entries}
     vocabulary = _vocabulary(settings, keywords_of.values())
     entries = []
@@ -104,15 +104,13 @@ def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = 
         ordered = tuple(dict.fromkeys(vocabulary.values()))
         url, warning = _link(parsed_entry)
         if warning:
-            problems.append(
-                Problem(parsed.file, parsed_entry.line, parsed_entry.key, warning, Severity.WARNING)
-            )
+            display.warn(parsed_entry, warning)
         entries.append(
             Entry(
                 key=parsed_entry.key,
                 entry_type=parsed_entry.entry_type,
                 line=parsed_entry.line,
-                cells=tuple(_cell(parsed_entry, c, text) for c in settings.columns),
+                cells=tuple(_cell(parsed_entry, c, display) for c in settings.columns),
                 url=url,
                 doi=_doi(parsed_entry.fields.get("doi", "")),
                 year=_year(parsed_entry.fields),
@@ -132,39 +130,39 @@ def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = 
         )
         for label in dict.fromkeys(vocabulary.values())
     )
-    missing = unknown.problem(parsed.file)
-    if missing:
-        problems.append(missing)
     return Catalogue(
         title=settings.title or default_title,
         intro=settings.intro,
         columns=settings.columns,
         categories=categories,
         entries=entries,
-        problems=problems,
+        problems=[*parsed.problems, *display.all_problems()],
         source=parsed.file,
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, text: Callable[[ParsedEntry, str], str]) -> str:
+def _cell(entry: ParsedEntry, column: Column, display: _Display) -> str:
     """Display text of one column: its first non-empty field, decoded."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
             continue
         if column.format == "names":
-            return _names(entry, value, text)
+            return _names(entry, value, display)
         if name == "date":
             match = _YEAR.search(value)
-            return match.group() if match else text(entry, value)
-        return text(entry, value)
+            return match.group() if match else display.text(entry, value)
+        return display.text(entry, value)
     return ""
 
 
-def _names(entry: ParsedEntry, value: str, text: Callable[[ParsedEntry, str], str]) -> str:
+def _names(entry: ParsedEntry, value: str, display: _Display) -> str:
     """A name list as "First Last, First Last", with "et al." for ``and others``."""
     names, others = split_names(value)
-    shown = ", ".join(text(entry, n.display()) for n in names)
+    for name in names:
+        if name.odd:
+            display.warn(entry, f"name {name.last!r} is shown as written: {name.odd}")
+    shown = ", ".join(display.text(entry, n.display()) for n in names)
     if others:
         return f"{shown} et al." if shown else "et al."
     return shown

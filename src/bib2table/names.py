@@ -23,9 +23,13 @@ class Name:
     von: str = ""
     last: str = ""
     jr: str = ""
+    #: Why BibTeX could not read this name; it is then shown as written, in ``last``.
+    odd: str = ""
 
     def display(self) -> str:
         """The name as a reader writes it: "First von Last, Jr"."""
+        if self.odd:
+            return self.last
         core = " ".join(p for p in (self.first, self.von, self.last) if p)
         return f"{core}, {self.jr}" if self.jr else core
 
@@ -46,8 +50,14 @@ def split_names(value: str) -> tuple[list[Name], bool]:
 
 
 def parse_name(raw: str) -> Name:
-    """Parse one name into its parts by BibTeX's rules."""
+    """Parse one name into its parts by BibTeX's rules (or BibLaTeX's ``family=…`` form)."""
+    if raw.count("{") != raw.count("}"):
+        return Name(last=raw, odd="its braces do not balance")
     parts = [p.strip() for p in _split_top_level(raw, re.compile(r","))]
+    if _KEYED.match(parts[0]):
+        return _keyed_name(parts)
+    if len(parts) > 3:
+        return Name(last=raw, odd="it has more than two commas")
     if len(parts) == 1:
         words = _words(parts[0])
         if not words:
@@ -65,6 +75,28 @@ def parse_name(raw: str) -> Name:
     if len(parts) == 2:
         return Name(first=parts[1], von=von, last=last)
     return Name(first=", ".join(parts[2:]), von=von, last=last, jr=parts[1])
+
+
+_KEYED = re.compile(r"\s*(family|given|prefix|suffix|given-i|useprefix)\s*=", re.IGNORECASE)
+
+
+def _keyed_name(parts: list[str]) -> Name:
+    """BibLaTeX's extended name format: ``family=Maaten, given=Laurens, prefix=van der``."""
+    values: dict[str, str] = {}
+    for part in parts:
+        key, _, value = part.partition("=")
+        value = value.strip()
+        if value.startswith("{") and value.endswith("}"):
+            value = value[1:-1]
+        values[key.strip().lower()] = value.strip()
+    if "family" not in values:
+        return Name(last=", ".join(parts), odd="it has no family= part")
+    return Name(
+        first=values.get("given", ""),
+        von=values.get("prefix", ""),
+        last=values["family"],
+        jr=values.get("suffix", ""),
+    )
 
 
 def _von_last(words: list[str]) -> tuple[str, str]:

@@ -29,10 +29,11 @@ def build(
     formats: list[str],
     config: Path | None = None,
     template: Path | None = None,
-    encoding: str = "utf-8",
+    encoding: str | None = None,
 ) -> tuple[Catalogue, list[Output]]:
     """Parse ``source`` and render it in each of ``formats`` ("html", "markdown", "csv").
 
+    ``encoding`` None reads UTF-8, or Windows-1252 with a warning when the file is not UTF-8.
     Problems with single entries are in ``catalogue.problems``; fatal errors raise
     :class:`~bib2table.errors.Bib2TableError`.
     """

@@ -1,0 +1,204 @@
+"""Cut a ``.bib`` file into blocks the way BibTeX reads it, so that no block is lost silently.
+
+BibTeX skips all text outside ``@type{…}`` / ``@type(…)`` blocks. bibtexparser's splitter, given
+a whole file, drops some valid blocks without a trace (``@type`` and its delimiter on different
+lines, for one); cut first, each block is read on its own and a block nobody can read is
+reported with its line. :func:`read_entry` is the fallback reader for entries that BibTeX
+accepts but the splitter does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bib2table.problems import Severity
+
+_START = re.compile(r"@[ \t\r\n]*([A-Za-z][^\s{}(),=\"#%@']*)[ \t\r\n]*([{(])?")
+_BRACES = re.compile(r"[{}]")
+_PAREN_MARKS = re.compile(r"[{}()\"]")
+_NEXT_LINE_AT = re.compile(r"\n[ \t]*@")
+_KEY_GUESS = re.compile(r"\s*([^,\s{}()=\"]*)")
+_SPECIAL = {"comment": "comment", "string": "string", "preamble": "preamble"}
+
+
+@dataclass(frozen=True)
+class Block:
+    """One ``@…`` block: its kind, its text from ``@`` to the closing delimiter, where it starts."""
+
+    kind: str
+    type: str
+    text: str
+    line: int
+    key: str = ""
+    problem: str = ""
+    severity: Severity = Severity.ERROR
+
+
+class FallbackError(ValueError):
+    """An entry that even BibTeX's own grammar cannot read; the message says why."""
+
+
+def scan(text: str) -> Iterator[Block]:
+    """Yield the file's blocks in order; unterminated ones carry a problem instead of text."""
+    pos = 0
+    line = 1
+    counted = 0
+    while True:
+        match = _START.search(text, pos)
+        if match is None:
+            return
+        start = match.start()
+        line += text.count("\n", counted, start)
+        counted = start
+        name = match.group(1)
+        kind = _SPECIAL.get(name.lower(), "entry")
+        if match.group(2) is None:
+            pos = match.end()
+            if _at_line_start(text, start) and kind != "comment":
+                yield Block(
+                    kind,
+                    name,
+                    "",
+                    line,
+                    problem=f"@{name} is not followed by {{ or (; the text after it is skipped",
+                    severity=Severity.WARNING if kind != "entry" else Severity.ERROR,
+                )
+            continue
+        opener = match.end() - 1
+        end = _block_end(text, opener)
+        key = _guess_key(text, opener + 1) if kind == "entry" else ""
+        if end < 0:
+            resume = _NEXT_LINE_AT.search(text, opener)
+            pos = resume.start() + 1 if resume else len(text)
+            closer = "}" if text[opener] == "{" else ")"
+            yield Block(
+                kind,
+                name,
+                "",
+                line,
+                key,
+                problem=f"@{name} block is not closed (a {closer} is missing or braces do not "
+                "balance); it is left out",
+            )
+            continue
+        pos = end + 1
+        yield Block(kind, name, text[start : end + 1], line, key)
+
+
+def _at_line_start(text: str, index: int) -> bool:
+    line_start = text.rfind("\n", 0, index) + 1
+    return not text[line_start:index].strip()
+
+
+def _guess_key(text: str, index: int) -> str:
+    match = _KEY_GUESS.match(text, index)
+    return match.group(1) if match else ""
+
+
+def _block_end(text: str, opener: int) -> int:
+    """Index of the delimiter closing the block opened at ``opener``, or -1 if none."""
+    depth = 0
+    if text[opener] == "{":
+        for mark in _BRACES.finditer(text, opener):
+            depth += 1 if mark.group() == "{" else -1
+            if depth == 0:
+                return mark.start()
+        return -1
+    quoted = False
+    for mark in _PAREN_MARKS.finditer(text, opener + 1):
+        ch = mark.group()
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 and ch == '"':
+            quoted = not quoted
+        elif depth == 0 and not quoted and ch == ")":
+            return mark.start()
+    return -1
+
+
+_ENTRY_HEAD = re.compile(r"@\s*([^\s{(]+)\s*[{(]\s*")
+_NAME = re.compile(r"[^\s=,{}\"#()]+")
+_BARE = re.compile(r"[^\s,#{}\"()]+")
+
+
+def read_entry(text: str) -> tuple[str, str, list[tuple[str, str, int]]]:
+    """Read an entry by BibTeX's grammar: ``(type, key, [(field, raw value, line offset)])``."""
+    head = _ENTRY_HEAD.match(text)
+    if head is None:
+        raise FallbackError("cannot read the entry's type")
+    end = len(text) - 1  # the closing delimiter
+    pos = head.end()
+    key_match = re.compile(r"[^,\s]*").match(text, pos, end)
+    key = key_match.group() if key_match else ""
+    if "=" in key or not key:
+        raise FallbackError("the entry has no key")
+    pos = key_match.end() if key_match else pos
+    fields: list[tuple[str, str, int]] = []
+    while True:
+        pos = _skip(text, pos, end, " \t\r\n,")
+        if pos >= end:
+            return head.group(1), key, fields
+        name = _NAME.match(text, pos, end)
+        if name is None:
+            raise FallbackError(f"unexpected {text[pos]!r} where a field name should be")
+        offset = text.count("\n", 0, pos)
+        pos = _skip(text, name.end(), end, " \t\r\n")
+        if pos >= end or text[pos] != "=":
+            raise FallbackError(f"expected = after field name {name.group()!r}")
+        value_start = pos = _skip(text, pos + 1, end, " \t\r\n")
+        value_end = pos = _read_value(text, pos, end, name.group())
+        fields.append((name.group(), text[value_start:value_end].strip(), offset))
+
+
+def _skip(text: str, pos: int, end: int, chars: str) -> int:
+    while pos < end and text[pos] in chars:
+        pos += 1
+    return pos
+
+
+def _read_value(text: str, pos: int, end: int, name: str) -> int:
+    """Read ``piece # piece …`` from ``pos``; return where the value ends."""
+    while True:
+        if pos >= end:
+            raise FallbackError(f"field {name!r} has no value")
+        ch = text[pos]
+        if ch == "{":
+            pos = _close(text, pos, end, name) + 1
+        elif ch == '"':
+            pos = _close_quote(text, pos, end, name) + 1
+        else:
+            bare = _BARE.match(text, pos, end)
+            if bare is None:
+                raise FallbackError(f"field {name!r} has an unreadable value")
+            pos = bare.end()
+        after = _skip(text, pos, end, " \t\r\n")
+        if after < end and text[after] == "#":
+            pos = _skip(text, after + 1, end, " \t\r\n")
+            continue
+        return pos
+
+
+def _close(text: str, pos: int, end: int, name: str) -> int:
+    depth = 0
+    for mark in _BRACES.finditer(text, pos, end):
+        depth += 1 if mark.group() == "{" else -1
+        if depth == 0:
+            return mark.start()
+    raise FallbackError(f"the braces in field {name!r} do not balance")
+
+
+def _close_quote(text: str, pos: int, end: int, name: str) -> int:
+    depth = 0
+    for i in range(pos + 1, end):
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == '"' and depth == 0:
+            return i
+    raise FallbackError(f"the quoted value of field {name!r} is not closed")
