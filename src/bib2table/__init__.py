@@ -12,7 +12,6 @@ with every problem found; nothing is written until the caller decides to.
 from bib2table.errors import Bib2TableError
 from bib2table.pipeline import Output, build
 from bib2table.problems import Problem, Severity
-
-__version__ = "0.1.0"
+from bib2table.version import __version__
 
 __all__ = ["Bib2TableError", "Output", "Problem", "Severity", "__version__", "build"]

@@ -62,6 +62,12 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
     "as Windows-1252, with a warning].",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Read everything afresh instead of reusing what earlier runs read (in "
+    "~/.cache/bib2table).",
+)
 @click.version_option(__version__, "--version", prog_name="bib2table")
 def main(
     source: Path,
@@ -71,6 +77,7 @@ def main(
     template: Path | None,
     config: Path | None,
     encoding: str | None,
+    no_cache: bool,
 ) -> None:
     """Turn the BibTeX file INPUT into a literature catalogue.
 
@@ -93,7 +100,14 @@ def main(
     chosen = list(dict.fromkeys(formats))
     _check_usage(chosen, output, out_dir, template)
     try:
-        catalogue, outputs = build(source, chosen, config, template, encoding)
+        progress = _TerminalProgress() if sys.stderr.isatty() else None
+        try:
+            catalogue, outputs = build(
+                source, chosen, config, template, encoding, not no_cache, progress
+            )
+        finally:
+            if progress is not None:
+                progress.finish()
         if out_dir is not None:
             try:
                 out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,6 +144,21 @@ def _check_usage(
         raise click.UsageError("several formats need --out-dir DIR (or run once per format)")
     if template is not None and len(formats) > 1:
         raise click.UsageError("--template replaces one format's template; choose one format")
+
+
+class _TerminalProgress:
+    """A progress line on standard error, only when it is a terminal (never in logs or pipes)."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, what: str) -> None:
+        click.echo(f"\rbib2table: {what}…\033[K", err=True, nl=False)
+        self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", err=True, nl=False)
 
 
 def _report(problems: list[Problem]) -> None:

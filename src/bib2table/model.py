@@ -6,15 +6,19 @@ made only for ``http``/``https`` URLs (and for DOIs and arXiv ids, whose links w
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-from bib2table.latex import decode, definitions
+from bib2table.cache import Cache, digest
+from bib2table.latex import Definition, decode, definitions
 from bib2table.names import split_names
 from bib2table.parse import ParsedBib, ParsedEntry
 from bib2table.problems import Problem, Severity
 from bib2table.settings import Column, Settings
+from bib2table.workers import map_in_halves
 
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 _YEAR = re.compile(r"\d{4}")
@@ -44,7 +48,7 @@ class Entry:
     marks: tuple[bool, ...]
     categories: tuple[str, ...]
     keywords: tuple[str, ...]
-    fields: dict[str, str] = field(compare=False)
+    fields: Mapping[str, str] = field(compare=False)
     raw: str = field(default="", compare=False)
 
 
@@ -59,68 +63,89 @@ class Catalogue:
     entries: list[Entry]
     problems: list[Problem]
     source: str
+    #: the fields holding categories; with ``[categories]`` set they are the catalogue's own
+    #: bookkeeping, which the page's BibTeX leaves out
+    keyword_fields: tuple[str, ...] = ()
+    categories_configured: bool = False
+    #: the ``@string`` macros of the ``.bib``, resolved, for the BibTeX the page shows
+    strings: dict[str, str] = field(default_factory=dict)
 
 
-class _Display:
-    """Decodes displayed text with the file's own macros, and collects what it finds wrong.
+class _Collector:
+    """Decodes one entry's displayed text, collecting unknown macros and warnings on the way."""
 
-    Unknown LaTeX macros are reported once, at their first use, not once per entry.
-    """
+    def __init__(self, defined: Mapping[str, Definition]) -> None:
+        self.defined = defined
+        self.unknown: set[str] = set()
+        self.warnings: list[str] = []
 
-    def __init__(self, parsed: ParsedBib) -> None:
-        self.file = parsed.file
-        self.defined = definitions(parsed.preambles)
-        self.unknown: dict[str, tuple[int, str]] = {}
-        self.problems: list[Problem] = []
-
-    def text(self, entry: ParsedEntry, value: str) -> str:
+    def text(self, value: str) -> str:
         decoded = decode(value, self.defined)
-        for name in decoded.unknown:
-            self.unknown.setdefault(name, (entry.line, entry.key))
+        self.unknown |= decoded.unknown
         return decoded.text
 
-    def warn(self, entry: ParsedEntry, message: str) -> None:
-        self.problems.append(Problem(self.file, entry.line, entry.key, message, Severity.WARNING))
 
-    def all_problems(self) -> list[Problem]:
-        if not self.unknown:
-            return self.problems
-        line, key = min(self.unknown.values())
-        names = ", ".join(sorted(self.unknown))
-        message = f"unknown LaTeX macros kept as text: {names}"
-        return [*self.problems, Problem(self.file, line, key, message, Severity.WARNING)]
+@dataclass(frozen=True)
+class _Record:
+    """What the model makes of one entry on its own: plain data, so it can be cached."""
+
+    cells: tuple[str, ...]
+    url: str
+    keywords: tuple[str, ...]
+    warnings: tuple[str, ...]
+    unknown: tuple[str, ...]
+
+    def dump(self) -> tuple[Any, ...]:
+        return (self.cells, self.url, self.keywords, self.warnings, self.unknown)
+
+    @classmethod
+    def load(cls, data: Any) -> _Record:
+        cells, url, keywords, warnings, unknown = data
+        return cls(tuple(cells), url, tuple(keywords), tuple(warnings), tuple(unknown))
 
 
-def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = "") -> Catalogue:
+def build_catalogue(
+    parsed: ParsedBib,
+    settings: Settings,
+    default_title: str = "",
+    cache: Cache | None = None,
+) -> Catalogue:
     """Make the catalogue for ``parsed`` as ``settings`` shape it."""
-    display = _Display(parsed)
-    text = display.text
-    keywords_of = {e.key: _keywords(e, settings, text) for e in parsed.entries}
-    vocabulary = _vocabulary(settings, keywords_of.values())
+    defined = definitions(parsed.preambles)
+    shape = (settings.columns, settings.keyword_fields, settings.keyword_separators)
+    context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
+    records = _records(parsed.entries, settings, defined, cache, context)
+    vocabulary = _vocabulary(settings, (r.keywords for r in records))
+    ordered = tuple(dict.fromkeys(vocabulary.values()))
+    problems = list(parsed.problems)
+    unknown: dict[str, tuple[int, str]] = {}
     entries = []
-    for parsed_entry in parsed.entries:
-        keywords = keywords_of[parsed_entry.key]
-        labels = {vocabulary[k.lower()] for k in keywords if k.lower() in vocabulary}
-        ordered = tuple(dict.fromkeys(vocabulary.values()))
-        url, warning = _link(parsed_entry)
-        if warning:
-            display.warn(parsed_entry, warning)
+    for parsed_entry, record in zip(parsed.entries, records, strict=True):
+        line, key = parsed_entry.line, parsed_entry.key
+        problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
+        for name in record.unknown:
+            unknown.setdefault(name, (line, key))
+        labels = {vocabulary[k.lower()] for k in record.keywords if k.lower() in vocabulary}
         entries.append(
             Entry(
-                key=parsed_entry.key,
+                key=key,
                 entry_type=parsed_entry.entry_type,
-                line=parsed_entry.line,
-                cells=tuple(_cell(parsed_entry, c, display) for c in settings.columns),
-                url=url,
+                line=line,
+                cells=record.cells,
+                url=record.url,
                 doi=_doi(parsed_entry.fields.get("doi", "")),
                 year=_year(parsed_entry.fields),
                 marks=tuple(label in labels for label in ordered),
                 categories=tuple(label for label in ordered if label in labels),
-                keywords=keywords,
+                keywords=record.keywords,
                 fields=parsed_entry.fields,
                 raw=parsed_entry.raw,
             )
         )
+    if unknown:
+        line, key = min(unknown.values())
+        message = f"unknown LaTeX macros kept as text: {', '.join(sorted(unknown))}"
+        problems.append(Problem(parsed.file, line, key, message, Severity.WARNING))
     entries = _sorted(entries, settings)
     categories = tuple(
         Category(
@@ -128,7 +153,7 @@ def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = 
             tuple(k for k, v in vocabulary.items() if v == label),
             sum(label in e.categories for e in entries),
         )
-        for label in dict.fromkeys(vocabulary.values())
+        for label in ordered
     )
     return Catalogue(
         title=settings.title or default_title,
@@ -136,50 +161,99 @@ def build_catalogue(parsed: ParsedBib, settings: Settings, default_title: str = 
         columns=settings.columns,
         categories=categories,
         entries=entries,
-        problems=[*parsed.problems, *display.all_problems()],
+        problems=problems,
         source=parsed.file,
+        keyword_fields=settings.keyword_fields,
+        categories_configured=settings.categories is not None,
+        strings=dict(parsed.strings),
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, display: _Display) -> str:
+def _records(
+    entries: list[ParsedEntry],
+    settings: Settings,
+    defined: Mapping[str, Definition],
+    cache: Cache | None,
+    context: str,
+) -> list[_Record]:
+    """Each entry's display record: from the cache when its sources and context are unchanged,
+    else computed (on two cores for a large bibliography)."""
+    keys = [
+        "record:" + digest(e.entry_type, e.key, *e.sources, context) if cache else ""
+        for e in entries
+    ]
+    found = [_Record.load(v) if cache and (v := cache.get(k)) else None for k in keys]
+    missing = [i for i, record in enumerate(found) if record is None]
+
+    def compute(index: int) -> _Record:
+        return _record(entries[index], settings, defined)
+
+    records = found
+    for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
+        records[index] = record
+        if cache is not None:
+            cache.put(keys[index], record.dump())
+    return [r for r in records if r is not None]
+
+
+def _record(entry: ParsedEntry, settings: Settings, defined: Mapping[str, Definition]) -> _Record:
+    """What the model makes of one entry on its own."""
+    collector = _Collector(defined)
+    url, warning = _link(entry)
+    if warning:
+        collector.warnings.append(warning)
+    return _Record(
+        cells=tuple(_cell(entry, c, collector) for c in settings.columns),
+        url=url,
+        keywords=_keywords(entry, settings, collector),
+        warnings=(*entry.fields.warnings, *collector.warnings),
+        unknown=tuple(sorted(collector.unknown)),
+    )
+
+
+def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> str:
     """Display text of one column: its first non-empty field, decoded."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
             continue
         if column.format == "names":
-            return _names(entry, value, display)
+            return _names(value, collector)
         if name == "date":
             match = _YEAR.search(value)
-            return match.group() if match else display.text(entry, value)
-        return display.text(entry, value)
+            return match.group() if match else collector.text(value)
+        return collector.text(value)
     return ""
 
 
-def _names(entry: ParsedEntry, value: str, display: _Display) -> str:
+def _names(value: str, collector: _Collector) -> str:
     """A name list as "First Last, First Last", with "et al." for ``and others``."""
     names, others = split_names(value)
     for name in names:
         if name.odd:
-            display.warn(entry, f"name {name.last!r} is shown as written: {name.odd}")
-    shown = ", ".join(display.text(entry, n.display()) for n in names)
+            collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
+    shown = ", ".join(collector.text(n.display()) for n in names)
     if others:
         return f"{shown} et al." if shown else "et al."
     return shown
 
 
-def _keywords(
-    entry: ParsedEntry, settings: Settings, text: Callable[[ParsedEntry, str], str]
-) -> tuple[str, ...]:
+def _keywords(entry: ParsedEntry, settings: Settings, collector: _Collector) -> tuple[str, ...]:
     """All keywords of an entry, decoded, in the order written, without repeats."""
-    pattern = "|".join(re.escape(s) for s in settings.keyword_separators) or r"\n"
+    separators = _separators(settings.keyword_separators)
     found: dict[str, str] = {}
     for name in settings.keyword_fields:
-        for word in re.split(pattern, entry.fields.get(name, "")):
-            word = text(entry, word) if word.strip() else ""
+        for word in separators.split(entry.fields.get(name, "")):
+            word = collector.text(word) if word.strip() else ""
             if word:
                 found.setdefault(word.lower(), word)
     return tuple(found.values())
+
+
+@functools.lru_cache(maxsize=8)
+def _separators(separators: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled pattern for the keyword separators (compiled once, used per entry)."""
+    return re.compile("|".join(re.escape(s) for s in separators) or r"\n")
 
 
 def _vocabulary(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -> dict[str, str]:
@@ -217,7 +291,7 @@ def _doi(value: str) -> str:
     return doi if re.fullmatch(r"10\.\d{4,9}/\S+", doi) and '"' not in doi else ""
 
 
-def _year(fields: dict[str, str]) -> int | None:
+def _year(fields: Mapping[str, str]) -> int | None:
     """The year as a number, for sorting (from ``year`` or a BibLaTeX ``date``)."""
     for name in ("year", "date"):
         match = _YEAR.search(fields.get(name, ""))

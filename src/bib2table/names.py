@@ -139,6 +139,8 @@ def _words(text: str) -> list[str]:
 
 def _split_top_level(text: str, separator: re.Pattern[str]) -> list[str]:
     """Split ``text`` wherever ``separator`` matches at brace depth 0."""
+    if "{" not in text:
+        return separator.split(text)
     pieces: list[str] = []
     depth = 0
     start = 0

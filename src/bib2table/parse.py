@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import codecs
 import logging
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bibtexparser import model as bp
 from bibtexparser.splitter import Splitter
 
 from bib2table.blocks import Block, FallbackError, read_entry, scan
+from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
 from bib2table.problems import Problem, Severity
+from bib2table.workers import map_in_halves
 
 # The splitter logs its own recoveries; each lost block is reported by us instead, with its line.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
@@ -50,15 +55,68 @@ MAX_VALUE_LENGTH = 1_000_000
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
 
 
+class Fields(Mapping[str, str]):
+    """An entry's fields by lower-case name, each evaluated (``#``, ``@string``) when first read.
+
+    Most fields of a real bibliography are never shown, so evaluating only what is read keeps
+    the run near the splitter's own speed. What evaluation finds wrong (an undefined ``@string``,
+    a value cut for length) collects in :attr:`warnings`, for the model to report with the entry.
+    """
+
+    __slots__ = ("_macros", "_raw", "_values", "warnings")
+
+    def __init__(self, raw: dict[str, str], macros: dict[str, str]) -> None:
+        self._raw = raw
+        self._macros = macros
+        self._values: dict[str, str] = {}
+        self.warnings: list[str] = []
+
+    def __getitem__(self, name: str) -> str:
+        value = self._values.get(name)
+        if value is None:
+            value = evaluate(self._raw[name], self._macros, self.warnings)
+            self._values[name] = value
+        return value
+
+    def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
+        """The field's value, or ``default`` (the empty string) when the entry lacks it."""
+        return self[name] if name in self._raw else default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._raw
+
+    def __repr__(self) -> str:
+        return f"Fields({dict(self)!r})"
+
+    def inherit(self, parent: Fields, skip: Iterable[str]) -> None:
+        """Take, unevaluated, the parent's fields this entry lacks (crossref)."""
+        for name, raw in parent._raw.items():
+            if name not in self._raw and name not in skip:
+                self._raw[name] = raw
+
+    def set(self, name: str, value: str) -> None:
+        """Give a field an already evaluated value."""
+        self._raw[name] = "{" + value + "}"
+        self._values[name] = value
+
+
 @dataclass
 class ParsedEntry:
-    """One entry with its values resolved, still in LaTeX, field names in lower case."""
+    """One entry: its fields (LaTeX still in them), where it is, and what it was read from."""
 
     key: str
     entry_type: str
     line: int
-    fields: dict[str, str]
+    fields: Fields
     raw: str = ""
+    #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
+    sources: tuple[str, ...] = ()
 
 
 @dataclass
@@ -116,21 +174,37 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
         return text, warning
 
 
-def parse_file(path: Path, encoding: str | None = None, name: str | None = None) -> ParsedBib:
+def parse_file(
+    path: Path,
+    encoding: str | None = None,
+    name: str | None = None,
+    cache: Cache | None = None,
+) -> ParsedBib:
     """Parse a ``.bib`` file; ``name`` is how problems refer to it (defaults to the path)."""
     text, warning = read_text(path, encoding)
-    parsed = parse_text(text, name or str(path))
+    parsed = parse_text(text, name or str(path), cache)
     if warning is not None:
         parsed.problems.insert(0, warning)
     return parsed
 
 
-def parse_text(text: str, name: str = "<string>") -> ParsedBib:
+def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) -> ParsedBib:
     """Parse BibTeX source into resolved entries, collecting problems instead of raising."""
     result = ParsedBib(file=name)
-    reader = _Reader(result)
-    for block in scan(text):
-        reader.read(block)
+    reader = _Reader(result, cache is not None)
+    blocks = [b for b in scan(text) if b.problem or (b.text and b.kind != "comment")]
+    sources = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
+    reads: list[tuple[Any, ...] | None] = [None] * len(blocks)
+    if cache is not None:
+        reads = [cache.get("block:" + s) if s else None for s in sources]
+    missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
+    split = map_in_halves(_split_block, [blocks[i] for i in missing])
+    for i, new in zip(missing, split, strict=True):
+        reads[i] = new
+        if cache is not None:
+            cache.put("block:" + sources[i], new)
+    for block, read, source in zip(blocks, reads, sources, strict=True):
+        reader.read(block, read, source)
     reader.finish()
     return result
 
@@ -138,67 +212,43 @@ def parse_text(text: str, name: str = "<string>") -> ParsedBib:
 class _Reader:
     """Reads blocks in file order, keeping the ``@string`` table as BibTeX does."""
 
-    def __init__(self, result: ParsedBib) -> None:
+    def __init__(self, result: ParsedBib, cached: bool) -> None:
         self.result = result
+        self.cached = cached
         self.macros: dict[str, str] = dict(MONTHS)
         self.seen: dict[str, int] = {}
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
         self.result.problems.append(Problem(self.result.file, line, key, message, severity))
 
-    def read(self, block: Block) -> None:
-        """Dispatch one block: entries, strings and preambles; comments are skipped."""
+    def read(self, block: Block, read: Sequence[Any] | None, source: str) -> None:
+        """Take in one block as split: entries, strings and preambles."""
         if block.problem:
             self.problem(block.line, block.key, block.problem, block.severity)
-        if block.kind == "comment" or not block.text:
+        if read is None:
             return
-        parsed = Splitter(block.text).split().blocks
-        if block.kind == "string":
-            for item in parsed:
-                if isinstance(item, bp.String):
-                    value = self.evaluate(item.value, block.line, f"@string {item.key}")
-                    self.macros[item.key.lower()] = value
-                    self.result.strings[item.key] = value
-                    return
-            self.problem(block.line, "", "cannot read this @string", Severity.ERROR)
-        elif block.kind == "preamble":
-            for item in parsed:
-                if isinstance(item, bp.Preamble):
-                    self.result.preambles.append(self.evaluate(item.value, block.line, ""))
-                    return
-            self.problem(block.line, "", "cannot read this @preamble", Severity.WARNING)
+        kind = read[0]
+        if kind == "string":
+            _, key, raw = read
+            value = self.evaluate(raw, block.line, f"@string {key}")
+            self.macros[key.lower()] = value
+            self.result.strings[key] = value
+        elif kind == "preamble":
+            self.result.preambles.append(self.evaluate(read[1], block.line, ""))
+        elif kind == "entry":
+            _, entry_type, key, raw_fields, duplicated = read
+            self.add(block, entry_type, key, [(n, v) for n, v, _ in raw_fields], duplicated, source)
         else:
-            self.entry(block, parsed)
-
-    def entry(self, block: Block, parsed: list[bp.Block]) -> None:
-        """Take the splitter's entry, or read the block with the fallback reader."""
-        entries = [b for b in parsed if isinstance(b, bp.Entry)]
-        duplicated: list[str] = []
-        for item in parsed:
-            if isinstance(item, bp.DuplicateFieldKeyBlock) and isinstance(
-                item.ignore_error_block, bp.Entry
-            ):
-                entries.append(item.ignore_error_block)
-                duplicated = sorted(item.duplicate_keys)
-        if len(entries) == 1 and entries[0].key.strip():
-            entry = entries[0]
-            fields = [(f.key, f.value, block.line + (f.start_line or 0)) for f in entry.fields]
-            self.add(block, entry.entry_type, entry.key.strip(), fields, duplicated)
-            return
-        try:
-            entry_type, key, raw_fields = read_entry(block.text)
-        except FallbackError as exc:
-            self.problem(block.line, block.key, f"{exc}; this entry is left out", Severity.ERROR)
-            return
-        self.add(block, entry_type, key, [(n, v, block.line + o) for n, v, o in raw_fields], [])
+            self.problem(block.line, block.key, read[1], Severity.ERROR)
 
     def add(
         self,
         block: Block,
         entry_type: str,
         key: str,
-        raw_fields: list[tuple[str, str, int]],
+        raw_fields: list[tuple[str, str]],
         duplicated: list[str],
+        source: str,
     ) -> None:
         """Resolve one entry's fields; like BibTeX, the first of repeated fields wins."""
         line = block.line
@@ -217,47 +267,34 @@ class _Reader:
         self.seen[folded] = line
         fields: dict[str, str] = {}
         repeated = set(duplicated)
-        for name, value, where in raw_fields:
+        for name, value in raw_fields:
             name = name.strip().lower()
             if name in fields:
                 repeated.add(name)
                 continue
-            fields[name] = self.evaluate(value, where, key)
+            fields[name] = value
         for name in sorted(repeated):
             self.problem(
                 line, key, f"field {name!r} is given twice; the first one is used", Severity.WARNING
             )
         self.result.entries.append(
-            ParsedEntry(key, entry_type.strip().lower(), line, fields, block.text)
+            ParsedEntry(
+                key,
+                entry_type.strip().lower(),
+                line,
+                Fields(fields, self.macros),
+                block.text,
+                (source,) if source else (),
+            )
         )
 
-    def evaluate(self, raw: object, line: int, key: str) -> str:
-        """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``."""
-        text = raw if isinstance(raw, str) else str(raw)
-        value = _single_piece(text)
-        if value is None:
-            value = "".join(self.piece(p, line, key) for p in split_concatenation(text))
-        if len(value) > MAX_VALUE_LENGTH:
-            self.problem(
-                line,
-                key,
-                f"value longer than {MAX_VALUE_LENGTH:,} characters is cut",
-                Severity.WARNING,
-            )
-            value = value[:MAX_VALUE_LENGTH]
+    def evaluate(self, raw: str, line: int, key: str) -> str:
+        """Evaluate a ``@string`` or ``@preamble`` value now, reporting what is wrong."""
+        warnings: list[str] = []
+        value = evaluate(raw, self.macros, warnings)
+        for warning in warnings:
+            self.problem(line, key, warning, Severity.WARNING)
         return value
-
-    def piece(self, piece: str, line: int, key: str) -> str:
-        """The value of one piece of a concatenation."""
-        if piece[:1] in '{"' and len(piece) >= 2:
-            return piece[1:-1]
-        if piece.isdigit():
-            return piece
-        macro = self.macros.get(piece.lower())
-        if macro is not None:
-            return macro
-        self.problem(line, key, f"undefined string {piece!r} is kept as written", Severity.WARNING)
-        return piece
 
     def finish(self) -> None:
         """Apply crossref inheritance once every entry is known."""
@@ -286,16 +323,75 @@ class _Reader:
                 self.problem(entry.line, entry.key, f"crossref cycle: {cycle}", Severity.WARNING)
                 return
             chain.append(parent.key)
-            for name, value in parent.fields.items():
-                if name not in entry.fields and name not in ("crossref", "key", "ids"):
-                    entry.fields[name] = value
             if (
                 parent.entry_type in _CONTAINERS
                 and "booktitle" not in entry.fields
                 and "title" in parent.fields
             ):
-                entry.fields["booktitle"] = parent.fields["title"]
+                entry.fields.set("booktitle", parent.fields["title"])
+            entry.fields.inherit(parent.fields, ("crossref", "key", "ids"))
+            entry.sources += parent.sources[:1]
             current = parent
+
+
+def _split_block(block: Block) -> tuple[Any, ...]:
+    """Read one block with bibtexparser's splitter, falling back to BibTeX's own grammar.
+
+    The result is plain data (for the cache): ``("entry", type, key, fields, duplicated)``,
+    ``("string", key, raw)``, ``("preamble", raw)`` or ``("failed", reason)``.
+    """
+    parsed = Splitter(block.text).split().blocks
+    if block.kind == "string":
+        for item in parsed:
+            if isinstance(item, bp.String):
+                return ("string", item.key, str(item.value))
+        return ("failed", "cannot read this @string")
+    if block.kind == "preamble":
+        for item in parsed:
+            if isinstance(item, bp.Preamble):
+                return ("preamble", str(item.value))
+        return ("failed", "cannot read this @preamble")
+    entries = [b for b in parsed if isinstance(b, bp.Entry)]
+    duplicated: list[str] = []
+    for item in parsed:
+        if isinstance(item, bp.DuplicateFieldKeyBlock) and isinstance(
+            item.ignore_error_block, bp.Entry
+        ):
+            entries.append(item.ignore_error_block)
+            duplicated = sorted(item.duplicate_keys)
+    if len(entries) == 1 and entries[0].key.strip():
+        entry = entries[0]
+        fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
+        return ("entry", entry.entry_type, entry.key.strip(), fields, duplicated)
+    try:
+        entry_type, key, raw_fields = read_entry(block.text)
+    except FallbackError as exc:
+        return ("failed", f"{exc}; this entry is left out")
+    return ("entry", entry_type, key, raw_fields, [])
+
+
+def evaluate(raw: str, macros: Mapping[str, str], warnings: list[str]) -> str:
+    """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``."""
+    value = _single_piece(raw)
+    if value is None:
+        value = "".join(_piece(p, macros, warnings) for p in split_concatenation(raw))
+    if len(value) > MAX_VALUE_LENGTH:
+        warnings.append(f"value longer than {MAX_VALUE_LENGTH:,} characters is cut")
+        value = value[:MAX_VALUE_LENGTH]
+    return value
+
+
+def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
+    """The value of one piece of a concatenation; an undefined macro is kept as written."""
+    if piece[:1] in '{"' and len(piece) >= 2:
+        return piece[1:-1]
+    if piece.isdigit():
+        return piece
+    macro = macros.get(piece.lower())
+    if macro is not None:
+        return macro
+    warnings.append(f"undefined string {piece!r} is kept as written")
+    return piece
 
 
 def _single_piece(text: str) -> str | None:
@@ -303,6 +399,8 @@ def _single_piece(text: str) -> str | None:
     if "#" in text:
         return None
     stripped = text.strip()
+    if _BARE_WORD.fullmatch(stripped) and not stripped.isdigit():
+        return None  # a macro: looked up by the caller
     if len(stripped) >= 2 and (
         (stripped[0] == "{" and stripped[-1] == "}") or (stripped[0] == '"' and stripped[-1] == '"')
     ):
@@ -312,8 +410,15 @@ def _single_piece(text: str) -> str | None:
     return None
 
 
+_BARE_WORD = re.compile(r"[^\s#{}\"]+")
+_FLAT_PIECES = re.compile(r"\s*(\{[^{}]*\}|\"[^\"{}]*\"|[^\s#{}\"]+)\s*(?:#|$)")
+
+
 def split_concatenation(text: str) -> list[str]:
     """Split a value at top-level ``#``, keeping braced and quoted pieces whole."""
+    flat = _flat_pieces(text)
+    if flat is not None:
+        return flat
     pieces: list[str] = []
     i, n = 0, len(text)
     while i < n:
@@ -329,6 +434,19 @@ def split_concatenation(text: str) -> list[str]:
             while i < n and not text[i].isspace() and text[i] != "#":
                 i += 1
             pieces.append(text[start:i])
+    return pieces
+
+
+def _flat_pieces(text: str) -> list[str] | None:
+    """The pieces of a value whose pieces hold no nested braces (most do), by one regex."""
+    pieces = []
+    pos = 0
+    while pos < len(text):
+        match = _FLAT_PIECES.match(text, pos)
+        if match is None:
+            return None
+        pieces.append(match.group(1))
+        pos = match.end()
     return pieces
 
 
