@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,7 +18,32 @@ from bib2table.write import write_outputs, write_stdout
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.command(context_settings=CONTEXT)
+class _Command(click.Command):
+    """A click command that never shows a user a traceback.
+
+    Errors bib2table expects are :class:`Bib2TableError` and become messages in ``main``; any
+    other exception is a bug, reported in one line that says how to get the details.
+    """
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except BrokenPipeError:  # the reader went away, e.g. `bib2table … | head`
+            sys.stderr.close()
+            raise SystemExit(1) from None
+        except Exception as exc:
+            if os.environ.get("BIB2TABLE_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"unexpected error ({type(exc).__name__}: {exc}). This is a bug in bib2table: "
+                "please report it with the input that caused it; run again with "
+                "BIB2TABLE_DEBUG=1 to see where it happened."
+            ) from None
+
+
+@click.command(cls=_Command, context_settings=CONTEXT)
 @click.argument(
     "source",
     metavar="INPUT",

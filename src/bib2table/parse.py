@@ -145,6 +145,13 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
         raise InputError(f"{path} is a directory; give the .bib file inside it") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
+    elif encoding is None and b"\0" in data[:65536]:
+        raise InputError(
+            f"{path} looks like a binary file, not BibTeX (it holds NUL bytes); "
+            "give the .bib file your reference manager exports"
+        )
     chosen = encoding or "utf-8"
     if codecs.lookup(chosen).name == "utf-8":
         chosen = "utf-8-sig"  # a byte-order mark is fine
@@ -206,6 +213,10 @@ def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) ->
     for block, read, source in zip(blocks, reads, sources, strict=True):
         reader.read(block, read, source)
     reader.finish()
+    if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
+        result.problems.append(
+            Problem(name, 0, "", "no entries found; is this a BibTeX file?", Severity.WARNING)
+        )
     return result
 
 
