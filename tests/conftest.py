@@ -18,6 +18,8 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     """No test reads the developer's own HOME or depends on the current folder."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.delenv("BIB2TABLE_CACHE_DIR", raising=False)
     monkeypatch.chdir(home)
 
 

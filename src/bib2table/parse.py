@@ -50,6 +50,10 @@ MONTHS = {
 
 #: A value longer than this is cut, so that strings doubling themselves cannot exhaust memory.
 MAX_VALUE_LENGTH = 1_000_000
+#: All ``@string`` values together may not exceed this: strings built from strings can double
+#: at each step, and a file of a few lines could otherwise ask for gigabytes.
+MAX_STRINGS_LENGTH = 8_000_000
+WARNING = Severity.WARNING
 
 #: Entry types whose ``title`` a crossref child takes as its ``booktitle`` (BibLaTeX's rule).
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
@@ -158,10 +162,11 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
     try:
         return data.decode(chosen), None
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        line = data.count(b"\n", 0, start) + 1
         if encoding is not None:
             raise InputError(
-                f"{path}:{line}: not valid {encoding} (byte 0x{data[exc.start]:02x}); "
+                f"{path}:{line}: not valid {encoding} (byte 0x{data[start]:02x}); "
                 "give the file's encoding with --encoding, e.g. --encoding cp1252"
             ) from None
         fallback = "cp1252"
@@ -174,7 +179,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
             str(path),
             line,
             "",
-            f"not UTF-8 (byte 0x{data[exc.start]:02x}); read as {fallback}. "
+            f"not UTF-8 (byte 0x{data[start]:02x}); read as {fallback}. "
             f"If names look wrong, give the encoding with --encoding",
             Severity.WARNING,
         )
@@ -227,6 +232,7 @@ class _Reader:
         self.result = result
         self.cached = cached
         self.macros: dict[str, str] = dict(MONTHS)
+        self.strings_length = 0
         self.seen: dict[str, int] = {}
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
@@ -242,6 +248,12 @@ class _Reader:
         if kind == "string":
             _, key, raw = read
             value = self.evaluate(raw, block.line, f"@string {key}")
+            room = MAX_STRINGS_LENGTH - self.strings_length
+            if len(value) > room:
+                message = f"@string values longer than {MAX_STRINGS_LENGTH:,} characters in all"
+                self.problem(block.line, f"@string {key}", message + "; this one is cut", WARNING)
+                value = value[: max(room, 0)]
+            self.strings_length += len(value)
             self.macros[key.lower()] = value
             self.result.strings[key] = value
         elif kind == "preamble":

@@ -108,11 +108,16 @@ def read_settings(path: Path, required: bool) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
     if path.name == PYPROJECT:
-        table = data.get("tool", {}).get("bib2table")
+        tool = data.get("tool", {})
+        if not isinstance(tool, dict):
+            raise SettingsError(f"{path}: tool must be a table ([tool])")
+        table = tool.get("bib2table")
         if table is None:
             if required:
                 raise SettingsError(f"{path} has no [tool.bib2table] table")
             return Settings()
+        if not isinstance(table, dict):
+            raise SettingsError(f"{path}: tool.bib2table must be a table ([tool.bib2table])")
         data = table
     return _from_table(data, path)
 
