@@ -123,6 +123,7 @@ def _block_end(text: str, opener: int) -> int:
 _ENTRY_HEAD = re.compile(r"@\s*([^\s{(]+)\s*[{(]\s*")
 _NAME = re.compile(r"[^\s=,{}\"#()]+")
 _BARE = re.compile(r"[^\s,#{}\"()]+")
+_KEY = re.compile(r"[^,\s]*")
 
 
 def read_entry(text: str) -> tuple[str, str, list[tuple[str, str, int]]]:
@@ -132,11 +133,13 @@ def read_entry(text: str) -> tuple[str, str, list[tuple[str, str, int]]]:
         raise FallbackError("cannot read the entry's type")
     end = len(text) - 1  # the closing delimiter
     pos = head.end()
-    key_match = re.compile(r"[^,\s]*").match(text, pos, end)
+    key_match = _KEY.match(text, pos, end)
     key = key_match.group() if key_match else ""
-    if "=" in key or not key:
+    pos = _skip(text, key_match.end() if key_match else pos, end, " \t\r\n")
+    if not key or (pos < end and text[pos] == "=") or (key.endswith("=") and pos < end):
         raise FallbackError("the entry has no key")
-    pos = key_match.end() if key_match else pos
+    if pos < end and text[pos] != ",":
+        raise FallbackError(f"expected a comma after the key {key!r}")
     fields: list[tuple[str, str, int]] = []
     while True:
         pos = _skip(text, pos, end, " \t\r\n,")

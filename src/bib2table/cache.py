@@ -29,6 +29,14 @@ from bib2table.version import __version__
 _FORMAT = 1
 
 
+def _code() -> str:
+    """A digest of the code whose results are cached, so that a changed reader never meets
+    results of an old one (a version number alone does not change between local edits)."""
+    here = Path(__file__).parent
+    names = ("blocks.py", "parse.py", "model.py", "latex.py", "names.py", "settings.py")
+    return digest(*((here / name).read_bytes() for name in names if (here / name).exists()))
+
+
 def default_folder() -> Path:
     """Where cache files live, by the environment's conventions."""
     explicit = os.environ.get("BIB2TABLE_CACHE_DIR")
@@ -55,7 +63,7 @@ class Cache:
         self.folder = folder or default_folder()
         name = digest(str(source.resolve()))[:32]
         self.path = self.folder / f"{name}.cache"
-        self.stamp = (_FORMAT, __version__, getattr(bibtexparser, "__version__", ""))
+        self.stamp = (_FORMAT, __version__, getattr(bibtexparser, "__version__", ""), _code())
         self.old: dict[str, Any] = self._load()
         self.new: dict[str, Any] = {}
         self.hits = 0
