@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 
 import lxml.html
 from markdown_it import MarkdownIt
 
+from seedtable import SeedRow
+
 CATEGORIES = ("Pruning", "Distillation", "Architecture", "Quantization, low-rank, etc.", "Other")
 
 
-@dataclass(frozen=True)
-class Row:
-    """One paper as shown: the four text columns, the title's link, and the marked categories."""
-
-    year: str
-    author: str
-    title: str
-    url: str
-    venue: str
-    marks: dict[str, bool]
+#: A row as shown has the seed's shape, so the two compare with ``==``.
+Row = SeedRow
 
 
 def rows_from_csv(text: str) -> list[Row]:

@@ -99,13 +99,18 @@ def _guess_key(text: str, index: int) -> str:
 
 def _block_end(text: str, opener: int) -> int:
     """Index of the delimiter closing the block opened at ``opener``, or -1 if none."""
-    depth = 0
     if text[opener] == "{":
-        for mark in _BRACES.finditer(text, opener):
-            depth += 1 if mark.group() == "{" else -1
+        # Jump from one closing brace to the next, counting the opening ones between (in C).
+        depth, pos = 1, opener + 1
+        while True:
+            close = text.find("}", pos)
+            if close < 0:
+                return -1
+            depth += text.count("{", pos, close) - 1
             if depth == 0:
-                return mark.start()
-        return -1
+                return close
+            pos = close + 1
+    depth = 0
     quoted = False
     for mark in _PAREN_MARKS.finditer(text, opener + 1):
         ch = mark.group()
