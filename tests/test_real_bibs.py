@@ -130,6 +130,12 @@ def test_duplicate_field_keeps_the_entry() -> None:
             "@misc{k, title={unclosed}\n\n@misc{ok, title={y}}", "not closed", 1, id="open"
         ),
         pytest.param("@misc{k, title}", "expected =", 1, id="field_without_value"),
+        pytest.param(
+            "@misc{g,\n  title = {Open,\n  year = {2005}\n}\n\n@misc{h, title = {In}}\n}\n",
+            "runs on into the next one at line 6",
+            1,
+            id="missing_brace_swallows_next",
+        ),
     ],
 )
 def test_lost_entries_are_reported_with_line(source: str, reason: str, line: int) -> None:

@@ -19,6 +19,8 @@ _START = re.compile(r"@[ \t\r\n]*([A-Za-z][^\s{}(),=\"#%@']*)[ \t\r\n]*([{(])?")
 _BRACES = re.compile(r"[{}]")
 _PAREN_MARKS = re.compile(r"[{}()\"]")
 _NEXT_LINE_AT = re.compile(r"\n[ \t]*@")
+# A line inside an entry that looks like the head of another entry: "@type{key,".
+_INNER_ENTRY = re.compile(r"\n[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][ \t]*[^\s,{}()=\"]+[ \t]*,")
 _KEY_GUESS = re.compile(r"\s*([^,\s{}()=\"]*)")
 _SPECIAL = {"comment": "comment", "string": "string", "preamble": "preamble"}
 
@@ -81,6 +83,22 @@ def scan(text: str) -> Iterator[Block]:
                 key,
                 problem=f"@{name} block is not closed (a {closer} is missing or braces do not "
                 "balance); it is left out",
+            )
+            continue
+        inner = _INNER_ENTRY.search(text, opener, end) if kind == "entry" and end > 0 else None
+        if inner is not None:
+            # Another entry starts inside this one: a closing brace is missing (BibTeX too
+            # gives up on this entry and reads on from the next one).
+            inner_line = line + text.count("\n", start, inner.start() + 1)
+            pos = inner.start() + 1
+            yield Block(
+                kind,
+                name,
+                "",
+                line,
+                key,
+                problem=f"entry runs on into the next one at line {inner_line} (a }} is "
+                "missing?); it is left out",
             )
             continue
         pos = end + 1

@@ -23,6 +23,8 @@ from bib2table.workers import map_in_halves
 _SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 _YEAR = re.compile(r"\d{4}")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
+#: BibTeX escapes some exporters (Mendeley) put into URLs: ``{\_}``, ``\%``, ``{\~{}}``.
+_URL_ESCAPE = re.compile(r"\{\\([_%&#$])\}|\\([_%&#$])|\{\\~\{\}\}|\\~\{\}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ def build_catalogue(
     context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
     records = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
+    lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     problems = list(parsed.problems)
     unknown: dict[str, tuple[int, str]] = {}
@@ -125,7 +128,7 @@ def build_catalogue(
         problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
             unknown.setdefault(name, (line, key))
-        labels = {vocabulary[k.lower()] for k in record.keywords if k.lower() in vocabulary}
+        labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
         entries.append(
             Entry(
                 key=key,
@@ -267,11 +270,58 @@ def _vocabulary(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -> 
     return {k: seen[k] for k in sorted(seen, key=lambda k: (k.casefold(), k))}
 
 
+class Vocabulary:
+    """Finds the category label of a keyword, hierarchical keywords included.
+
+    With hierarchy separators (``/``, ``>``), ``compression/pruning`` and
+    ``compression > pruning`` are the same path; a keyword takes the label of the longest end
+    of its path that the vocabulary knows: ``compression/pruning``, else ``pruning``.
+    """
+
+    def __init__(self, vocabulary: Mapping[str, str], separators: tuple[str, ...] = ()) -> None:
+        self.vocabulary = dict(vocabulary)
+        self.separators = separators
+        self._paths = {self.path(k): v for k, v in vocabulary.items()} if separators else {}
+
+    def path(self, keyword: str) -> str:
+        """The keyword in lower case, its levels joined by ``/`` (when there are levels)."""
+        folded = " ".join(keyword.lower().split())
+        if not self.separators:
+            return folded
+        levels = _separators(self.separators).split(folded)
+        return "/".join(level.strip() for level in levels if level.strip())
+
+    def label(self, keyword: str) -> str | None:
+        """The label ``keyword`` marks, or ``None`` when it is outside the vocabulary."""
+        folded = " ".join(keyword.lower().split())
+        found = self.vocabulary.get(folded)
+        if found is not None or not self.separators:
+            return found
+        levels = self.path(keyword).split("/")
+        for start in range(len(levels)):
+            found = self._paths.get("/".join(levels[start:]))
+            if found is not None:
+                return found
+        return None
+
+
+def unescape_url(url: str) -> str:
+    """Undo the BibTeX escaping some exporters add to URLs (``{\\_}`` -> ``_``).
+
+    Not LaTeX decoding: only escaped URL characters are touched, so ``%20``, ``~`` and ``&``
+    written plainly stay exactly as they are.
+    """
+    if "\\" not in url:
+        return url
+    return _URL_ESCAPE.sub(lambda m: m.group(1) or m.group(2) or "~", url)
+
+
 def _link(entry: ParsedEntry) -> tuple[str, str]:
     """The entry's link and, if its ``url`` could not be used, a warning saying why."""
     raw = entry.fields.get("url", "").strip()
     if raw.startswith("\\url{") and raw.endswith("}"):
         raw = raw[5:-1].strip()
+    raw = unescape_url(raw)
     if raw and _SAFE_URL.match(raw):
         return raw, ""
     warning = f"url {raw[:60]!r} is not an http(s) address; it is not linked" if raw else ""

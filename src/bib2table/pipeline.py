@@ -1,4 +1,4 @@
-"""The whole run without the writing: parse -> model -> render -> clean.
+"""The whole run without the writing: parse -> model -> select -> render -> clean.
 
 Kept apart from :mod:`bib2table.cli` so that the importable API and the command do the same.
 """
@@ -9,17 +9,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bib2table.bibwrite import bib_text
 from bib2table.cache import Cache
 from bib2table.clean import check_page
+from bib2table.csvread import read_csv
 from bib2table.errors import TemplateError
 from bib2table.model import Catalogue, build_catalogue
-from bib2table.parse import parse_file
+from bib2table.parse import ParsedBib, parse_file
 from bib2table.render import FORMATS, render
-from bib2table.settings import load_settings
+from bib2table.selection import Selection, select
+from bib2table.settings import Settings, load_settings
 from bib2table.workers import MINIMUM, map_in_halves
 
 #: Told, now and then, what a long run is doing.
 Progress = Callable[[str], None]
+
+#: Every output format and its file extension; ``bib`` is written without a template.
+EXTENSIONS = {name: fmt.extension for name, fmt in FORMATS.items()} | {"bib": ".bib"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +36,43 @@ class Output:
     text: str
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """An input read and modelled, before any selection: what ``--check`` looks at."""
+
+    settings: Settings
+    parsed: ParsedBib
+    catalogue: Catalogue
+
+
+def is_spreadsheet(source: Path) -> bool:
+    """A ``.csv`` input is a spreadsheet in the catalogue's CSV shape, not BibTeX."""
+    return source.suffix.lower() == ".csv"
+
+
+def load(
+    source: Path,
+    config: Path | None = None,
+    encoding: str | None = None,
+    cache: bool = True,
+    progress: Progress | None = None,
+) -> Loaded:
+    """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue."""
+    settings = load_settings(source, config)
+    store = Cache(source) if cache else None
+    say = progress or (lambda _: None)
+    say(f"reading {source.name}")
+    if is_spreadsheet(source):
+        parsed = read_csv(source, settings, encoding, str(source), store)
+    else:
+        parsed = parse_file(source, encoding, str(source), store)
+    say(f"decoding {len(parsed.entries):,} entries")
+    catalogue = build_catalogue(parsed, settings, source.stem, store)
+    if store is not None:
+        store.save()
+    return Loaded(settings, parsed, catalogue)
+
+
 def build(
     source: Path,
     formats: list[str],
@@ -38,24 +81,42 @@ def build(
     encoding: str | None = None,
     cache: bool = True,
     progress: Progress | None = None,
+    selection: Selection | None = None,
 ) -> tuple[Catalogue, list[Output]]:
-    """Parse ``source`` and render it in each of ``formats`` ("html", "markdown", "csv").
+    """Parse ``source`` and render it in each of ``formats`` ("html", "markdown", "csv", "bib").
 
     ``encoding`` None reads UTF-8, or Windows-1252 with a warning when the file is not UTF-8.
     ``cache`` keeps what was read and decoded between runs (see :mod:`bib2table.cache`).
-    Problems with single entries are in ``catalogue.problems``; fatal errors raise
-    :class:`~bib2table.errors.Bib2TableError`.
+    ``selection`` keeps only some entries, in every format. Problems with single entries are
+    in ``catalogue.problems``; fatal errors raise :class:`~bib2table.errors.Bib2TableError`.
     """
-    settings = load_settings(source, config)
-    store = Cache(source) if cache else None
-    say = progress or (lambda _: None)
-    say(f"reading {source.name}")
-    parsed = parse_file(source, encoding, str(source), store)
-    say(f"decoding {len(parsed.entries):,} entries")
-    catalogue = build_catalogue(parsed, settings, source.stem, store)
-    say("writing " + ", ".join(formats))
+    loaded = load(source, config, encoding, cache, progress)
+    catalogue = choose(loaded, selection)
+    return catalogue, render_all(loaded, catalogue, formats, template, progress)
+
+
+def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
+    """The catalogue with only the selected entries; with them, the selection's own problems
+    (a ``--category`` that names nothing)."""
+    if not selection:
+        return loaded.catalogue
+    return select(loaded.catalogue, selection, loaded.settings.keyword_hierarchy)
+
+
+def render_all(
+    loaded: Loaded,
+    catalogue: Catalogue,
+    formats: list[str],
+    template: Path | None = None,
+    progress: Progress | None = None,
+) -> list[Output]:
+    """Render ``catalogue`` (``loaded``'s, or a selection of it) in each of ``formats``."""
+    (progress or (lambda _: None))("writing " + ", ".join(formats))
 
     def output(name: str) -> Output:
+        if name == "bib":
+            bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
+            return Output(name, bib)
         text = render(catalogue, FORMATS[name], template)
         if name == "html":
             faults = check_page(text)
@@ -64,7 +125,4 @@ def build(
         return Output(name, text)
 
     large = len(catalogue.entries) >= MINIMUM
-    outputs = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
-    if store is not None:
-        store.save()
-    return catalogue, outputs
+    return map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)

@@ -63,9 +63,16 @@ class Settings:
     categories: dict[str, str] | None = None
     keyword_fields: tuple[str, ...] = ("keywords",)
     keyword_separators: tuple[str, ...] = (",", ";")
+    #: what separates the levels of a hierarchical keyword (``compression/pruning``); empty:
+    #: keywords are flat
+    keyword_hierarchy: tuple[str, ...] = ()
+    #: with ``[categories]``: an entry none of whose keywords is a category is an error
+    require_category: bool = False
     #: field names, ``-`` in front for descending; empty keeps the ``.bib``'s order.
     sort: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False)
+    #: every file the settings were read from (the settings file, its intro-file)
+    files: tuple[Path, ...] = field(default=(), compare=False)
 
 
 _KEYS = {
@@ -76,9 +83,17 @@ _KEYS = {
     "categories",
     "keyword-fields",
     "keyword-separators",
+    "keyword-hierarchy-separators",
+    "require-category",
     "sort",
 }
 _COLUMN_KEYS = {"label", "fields", "field", "format", "link"}
+
+
+def candidates(bib_path: Path) -> list[Path]:
+    """The files :func:`load_settings` looks for, nearest first (whether they exist or not)."""
+    folder = bib_path.resolve().parent
+    return [f / name for f in [folder, *folder.parents] for name in (SETTINGS_FILE, PYPROJECT)]
 
 
 def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings:
@@ -87,13 +102,11 @@ def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings
         return read_settings(config, required=True)
     if bib_path is None:
         return Settings()
-    for folder in [bib_path.resolve().parent, *bib_path.resolve().parent.parents]:
-        for name in (SETTINGS_FILE, PYPROJECT):
-            candidate = folder / name
-            if candidate.is_file():
-                found = read_settings(candidate, required=False)
-                if found.source is not None:
-                    return found
+    for candidate in candidates(bib_path):
+        if candidate.is_file():
+            found = read_settings(candidate, required=False)
+            if found.source is not None:
+                return found
     return Settings()
 
 
@@ -130,8 +143,10 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
             f"{path}: unknown setting {unknown[0]!r}; known settings: {', '.join(sorted(_KEYS))}"
         )
     intro = _string(data, "intro", path)
+    files = [path]
     if "intro-file" in data:
         intro_path = path.parent / _string(data, "intro-file", path)
+        files.append(intro_path)
         try:
             intro = intro_path.read_text(encoding="utf-8")
         except OSError as exc:
@@ -151,9 +166,12 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
         columns=_columns(data.get("columns"), path),
         categories=categories,
         keyword_fields=_strings(data, "keyword-fields", path, ("keywords",), lower=True),
-        keyword_separators=_strings(data, "keyword-separators", path, (",", ";")),
+        keyword_separators=_separators(data, "keyword-separators", path, (",", ";")),
+        keyword_hierarchy=_separators(data, "keyword-hierarchy-separators", path, ()),
+        require_category=_bool(data, "require-category", path),
         sort=_strings(data, "sort", path, ()),
         source=path,
+        files=tuple(files),
     )
 
 
@@ -197,6 +215,23 @@ def _string(data: dict[str, Any], key: str, path: Path) -> str:
     value = data.get(key, "")
     if not isinstance(value, str):
         raise SettingsError(f"{path}: {key} must be a string")
+    return value
+
+
+def _separators(
+    data: dict[str, Any], key: str, path: Path, default: tuple[str, ...]
+) -> tuple[str, ...]:
+    """A list of separators; an empty one would cut between every two characters."""
+    value = _strings(data, key, path, default)
+    if any(not v for v in value):
+        raise SettingsError(f"{path}: {key} must not contain an empty string")
+    return value
+
+
+def _bool(data: dict[str, Any], key: str, path: Path) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise SettingsError(f"{path}: {key} must be true or false")
     return value
 
 

@@ -1,0 +1,131 @@
+"""Write catalogue entries back as BibTeX, to cite a slice of the list from a paper.
+
+Each entry keeps its fields exactly as written in the input (macros, ``#`` concatenation,
+quotes, braces and all) except those that hold paths on the keeper's own disk (``file``);
+bibtexparser's writer lays them out. The ``@string`` definitions the
+chosen entries use come first (with their values resolved, so no chain of strings is needed),
+then the ``@preamble`` blocks, then the entries; entries that others ``crossref`` go last, as
+BibTeX wants them, and are added when only their children were chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from bibtexparser import model as bp
+from bibtexparser.entrypoint import parse_string, write_string
+from bibtexparser.library import Library
+from bibtexparser.writer import BibtexFormat
+
+from bib2table.model import Catalogue, Entry
+from bib2table.parse import split_concatenation
+
+#: Fields holding local file paths (reference managers' attachments): never published.
+LOCAL_FILE_FIELDS = frozenset({"file", "pdf", "local-url"})
+
+
+def bib_text(
+    catalogue: Catalogue, chosen: Iterable[Entry] | None = None, preambles: Iterable[str] = ()
+) -> str:
+    """BibTeX for ``chosen`` (default: the catalogue's entries) and what they need to compile.
+
+    ``catalogue`` supplies the ``@string`` values and every entry a crossref may point to.
+    """
+    entries = list(catalogue.entries if chosen is None else chosen)
+    everything = {e.key.lower(): e for e in catalogue.entries}
+    entries = _with_parents(entries, everything)
+    blocks = [_entry_block(e) for e in entries]
+    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
+    used: dict[str, bp.String] = {}
+    for block in blocks:
+        for macro in _macros(block):
+            if macro in strings and macro not in used:
+                name, value = strings[macro]
+                used[macro] = bp.String(name, "{" + value + "}")
+    library = Library()
+    library.add(list[bp.Block](used.values()))
+    library.add([bp.Preamble("{" + p + "}") for p in preambles])
+    library.add(list[bp.Block](blocks), fail_on_duplicate_key=False)
+    layout = BibtexFormat()  # type: ignore[no-untyped-call]
+    layout.indent = "  "
+    layout.block_separator = "\n"
+    text: str = write_string(library, unparse_stack=[], bibtex_format=layout)
+    return text if text.endswith("\n") or not text else text + "\n"
+
+
+def _with_parents(entries: list[Entry], everything: Mapping[str, Entry]) -> list[Entry]:
+    """The entries with their crossref chains, every referenced entry after its children."""
+    seen = {e.key.lower() for e in entries}
+    parents: dict[str, Entry] = {}
+    queue = list(entries)
+    for entry in queue:  # grows as parents are found
+        target = _crossref(entry).lower()
+        parent = everything.get(target) if target else None
+        if parent is None:
+            continue
+        parents.pop(target, None)  # it moves after this child
+        parents[target] = parent
+        if target not in seen:
+            seen.add(target)
+            queue.append(parent)
+    return [e for e in entries if e.key.lower() not in parents] + list(parents.values())
+
+
+def _crossref(entry: Entry) -> str:
+    """The key the entry's ``crossref`` field names, as written in the entry itself."""
+    block = _split(entry.raw)
+    if block is not None:
+        for item in block.fields:
+            if item.key.lower() == "crossref":
+                return _plain(str(item.value))
+        return ""
+    return entry.fields.get("crossref", "").strip()
+
+
+def _plain(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] + value[-1] in ("{}", '""'):
+        value = value[1:-1]
+    return value.strip()
+
+
+def _entry_block(entry: Entry) -> bp.Entry:
+    """The entry as bibtexparser holds it, with each field's value as written.
+
+    An entry that only the fallback reader could read is rebuilt from its evaluated values.
+    """
+    block = _split(entry.raw)
+    if block is None:
+        fields = [bp.Field(name, "{" + value + "}") for name, value in entry.fields.items()]
+        block = bp.Entry(entry.entry_type, entry.key, fields)
+    kept = [f for f in block.fields if not _local(f.key)]
+    if len(kept) != len(block.fields):
+        block = bp.Entry(block.entry_type, block.key, kept)
+    return block
+
+
+def _local(name: str) -> bool:
+    folded = name.lower()
+    return folded in LOCAL_FILE_FIELDS or folded.startswith("bdsk-file-")
+
+
+def _split(raw: str) -> bp.Entry | None:
+    """One entry block re-read by bibtexparser without middlewares (values stay raw)."""
+    if not raw:
+        return None
+    library = parse_string(raw, parse_stack=[])
+    if library.failed_blocks or len(library.entries) != 1:
+        return None
+    block: bp.Entry = library.entries[0]
+    return block
+
+
+def _macros(block: bp.Entry) -> list[str]:
+    """The ``@string`` names (lower case) the entry's values use, in order of use."""
+    found: list[str] = []
+    for item in block.fields:
+        for piece in split_concatenation(str(item.value)):
+            word = piece.lower()
+            if piece[:1] not in '{"' and not piece.isdigit() and word not in found:
+                found.append(word)
+    return found
