@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from bib2table import cite
 from bib2table.clean import markdown_to_html
 from bib2table.errors import TemplateError
 from bib2table.model import Catalogue
@@ -77,7 +78,11 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         csv_row=csv_row,
         csp_hash=csp_hash,
         anchor=anchor,
+        cite_data=cite.cite_data,
+        bibtex=cite.bibtex_text,
+        links=cite.links,
     )
+    env.globals.update(year_chart=cite.year_chart)
     return env
 
 
