@@ -12,7 +12,14 @@ import lxml.html
 import pytest
 
 from bib2table import build
-from bib2table.cite import bibtex, bibtex_text, cite_data, hidden_fields, links, year_chart
+from bib2table.cite import (
+    bibtex,
+    bibtex_text,
+    catalogue_hidden_fields,
+    cite_data,
+    links,
+    year_chart,
+)
 from bib2table.clean import check_page
 from bib2table.model import Catalogue, Entry, build_catalogue
 from bib2table.parse import parse_text
@@ -60,10 +67,13 @@ def test_private_fields_are_left_out() -> None:
         == "@misc{k,\n  title = {T},\n  abstract = {Long.},\n  keywords = {pruning}\n}"
     )
     catalogue = catalogue_of("@misc{k, title = {T}}")
-    assert bibtex(entry, hidden_fields(catalogue)).text == (
+    assert bibtex(entry, catalogue_hidden_fields(catalogue)).text == (
         "@misc{k,\n  title = {T},\n  keywords = {pruning}\n}"
     )
-    assert "abstract = {Long.}" in bibtex(entry, hidden_fields(catalogue, abstract=True)).text
+    assert (
+        "abstract = {Long.}"
+        in bibtex(entry, catalogue_hidden_fields(catalogue, abstract=True)).text
+    )
 
 
 def test_category_keywords_are_left_out_only_when_configured() -> None:

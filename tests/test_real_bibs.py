@@ -226,3 +226,18 @@ def test_urls_are_never_decoded() -> None:
         parse_text("@misc{k, url = {https://x.org/a%20b~c/{d}?e=1&f=\\_g}}"), Settings()
     )
     assert catalogue.entries[0].fields["url"] == "https://x.org/a%20b~c/{d}?e=1&f=\\_g"
+
+
+def test_too_many_keywords_make_no_columns() -> None:
+    source = "".join(
+        f"@misc{{k{i}, title = {{T}}, keywords = {{tag{i}, shared}}}}\n" for i in range(30)
+    )
+    catalogue = build_catalogue(parse_text(source, "t.bib"), Settings())
+    assert catalogue.categories == ()
+    assert "31 different keywords are too many" in str(catalogue.problems[0])
+
+
+def test_a_few_keywords_become_columns() -> None:
+    source = "@misc{a, keywords = {Beta; alpha}}\n@misc{b, keywords = {beta}}\n"
+    catalogue = build_catalogue(parse_text(source, "t.bib"), Settings())
+    assert [(c.label, c.count) for c in catalogue.categories] == [("alpha", 1), ("Beta", 2)]

@@ -16,13 +16,15 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 from markupsafe import Markup
 
-from bib2table.model import Catalogue, Entry
+if TYPE_CHECKING:
+    from bib2table.model import Catalogue, Entry
 
 #: Fields that are never shown: attached files, JabRef groups, Mendeley's tags and folders.
 PRIVATE_FIELDS = frozenset({"file", "groups", "mendeley-tags", "mendeley-groups"})
@@ -72,17 +74,38 @@ class _Field:
     macros: tuple[str, ...]
 
 
-def hidden_fields(catalogue: Catalogue, abstract: bool = False) -> frozenset[str]:
-    """The fields left out of the page's BibTeX for this catalogue."""
+class Citable(Protocol):
+    """What :func:`bibtex` needs of an entry (the parse stage's and the model's both have it)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def entry_type(self) -> str: ...
+    @property
+    def raw(self) -> str: ...
+    @property
+    def fields(self) -> Mapping[str, str]: ...
+
+
+def hidden_fields(
+    categories_configured: bool, keyword_fields: Iterable[str], abstract: bool = False
+) -> frozenset[str]:
+    """The fields left out of the page's BibTeX: private ones, the abstract unless asked for,
+    and the category keywords when the settings chose the categories."""
     hidden = set(PRIVATE_FIELDS)
     if not abstract:
         hidden.add("abstract")
-    if catalogue.categories_configured:
-        hidden.update(f.lower() for f in catalogue.keyword_fields)
+    if categories_configured:
+        hidden.update(f.lower() for f in keyword_fields)
     return frozenset(hidden)
 
 
-def bibtex(entry: Entry, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
+def catalogue_hidden_fields(catalogue: Catalogue, abstract: bool = False) -> frozenset[str]:
+    """:func:`hidden_fields` for a catalogue."""
+    return hidden_fields(catalogue.categories_configured, catalogue.keyword_fields, abstract)
+
+
+def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
     """The entry as written in the ``.bib``, without the ``hidden`` fields (lower-case names).
 
     A field given twice keeps its first value, as BibTeX does. When the raw text cannot be
@@ -116,7 +139,7 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     """
     if catalogue is None:
         return bibtex(entry, PRIVATE_FIELDS if abstract else PRIVATE_FIELDS | {"abstract"}).text
-    cited = bibtex(entry, hidden_fields(catalogue, abstract))
+    cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
     strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
     lines = [_string_line(*strings[m]) for m in cited.macros if m in strings]
     if not lines:
@@ -150,12 +173,17 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …], [[kind, href], …]],
     …]}``, entries in the table's order. Only macros that some entry uses are kept.
     """
-    hidden = hidden_fields(catalogue, abstract)
+    hidden = catalogue_hidden_fields(catalogue, abstract)
     strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
     used: dict[str, str] = {}
     rows = []
     for entry in catalogue.entries:
-        cited = bibtex(entry, hidden)
+        # The model already made the usual form (cached between runs); with the abstract
+        # asked for, or for a catalogue made by hand, it is made here.
+        if entry.bibtex and not abstract:
+            cited = Cited(entry.bibtex, entry.bibtex_macros)
+        else:
+            cited = bibtex(entry, hidden)
         macros = [m for m in cited.macros if m in strings]
         for macro in macros:
             if macro not in used:
@@ -225,7 +253,7 @@ def _series(label: str, years: tuple[int, ...], entry_years: Iterable[int | None
     return Series(label, counts, sum(counts), peak_year)
 
 
-def _rewritten(entry: Entry, hidden: Collection[str]) -> Cited:
+def _rewritten(entry: Citable, hidden: Collection[str]) -> Cited:
     """The entry written out from its values, for when its raw text is missing or unreadable."""
     lines = [f"@{entry.entry_type}{{{entry.key},"]
     names = [n for n in entry.fields if n.lower() not in hidden]
@@ -233,6 +261,10 @@ def _rewritten(entry: Entry, hidden: Collection[str]) -> Cited:
         comma = "," if number < len(names) else ""
         lines.append(f"  {name} = {{{entry.fields[name]}}}{comma}")
     return Cited("\n".join(lines) + "\n}", ())
+
+
+_GAP = re.compile(r"[\s,]*")
+_SPACE = re.compile(r"\s*")
 
 
 def _split(raw: str) -> tuple[str, list[_Field], bool, str] | None:
@@ -250,8 +282,7 @@ def _split(raw: str) -> tuple[str, list[_Field], bool, str] | None:
     pos, trailing_comma, n = comma + 1, True, len(raw)
     while True:
         start = pos
-        while pos < n and (raw[pos].isspace() or raw[pos] == ","):
-            pos += 1
+        pos = _GAP.match(raw, pos).end()  # type: ignore[union-attr]
         if pos < n and raw[pos] == "%":  # a comment line inside the entry: dropped
             end = raw.find("\n", pos)
             pos = n if end < 0 else end
@@ -297,8 +328,7 @@ def _value_end(raw: str, pos: int, closer: str) -> tuple[int, tuple[str, ...]]:
         if pos < 0:
             return -1, ()
         end = pos
-        while pos < n and raw[pos].isspace():
-            pos += 1
+        pos = _SPACE.match(raw, pos).end()  # type: ignore[union-attr]
         if pos < n and raw[pos] == "#":
             pos += 1
             continue
@@ -308,26 +338,29 @@ def _value_end(raw: str, pos: int, closer: str) -> tuple[int, tuple[str, ...]]:
 
 
 def _after_braces(raw: str, pos: int) -> int:
-    """The index after the brace matching the one at ``pos``, or -1."""
-    depth = 0
-    for i in range(pos, len(raw)):
-        if raw[i] == "{":
-            depth += 1
-        elif raw[i] == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-    return -1
+    """The index after the brace matching the one at ``pos``, or -1.
+
+    Jumps from one closing brace to the next and counts the opening ones between them with
+    ``str.count``, so a long field costs a few C-level scans, not a Python loop per character.
+    """
+    depth, start = 1, pos + 1
+    while True:
+        close = raw.find("}", start)
+        if close < 0:
+            return -1
+        depth += raw.count("{", start, close) - 1
+        if depth == 0:
+            return close + 1
+        start = close + 1
 
 
 def _after_quote(raw: str, pos: int) -> int:
     """The index after the ``"`` closing a quoted value (outside braces), or -1."""
-    depth = 0
-    for i in range(pos + 1, len(raw)):
-        if raw[i] == "{":
-            depth += 1
-        elif raw[i] == "}":
-            depth -= 1
-        elif raw[i] == '"' and depth == 0:
-            return i + 1
-    return -1
+    start = pos + 1
+    while True:
+        quote = raw.find('"', start)
+        if quote < 0:
+            return -1
+        if raw.count("{", pos + 1, quote) == raw.count("}", pos + 1, quote):
+            return quote + 1
+        start = quote + 1

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bib2table.cache import Cache, digest
+from bib2table.cite import bibtex, hidden_fields
 from bib2table.latex import Definition, decode, definitions
 from bib2table.names import split_names
 from bib2table.parse import ParsedBib, ParsedEntry
@@ -52,6 +53,10 @@ class Entry:
     keywords: tuple[str, ...]
     fields: Mapping[str, str] = field(compare=False)
     raw: str = field(default="", compare=False)
+    #: The entry's BibTeX as a reader may copy it (see :mod:`bib2table.cite`), and the
+    #: ``@string`` macros (lower case) it uses.
+    bibtex: str = field(default="", compare=False)
+    bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -96,14 +101,32 @@ class _Record:
     keywords: tuple[str, ...]
     warnings: tuple[str, ...]
     unknown: tuple[str, ...]
+    bibtex: str
+    bibtex_macros: tuple[str, ...]
 
     def dump(self) -> tuple[Any, ...]:
-        return (self.cells, self.url, self.keywords, self.warnings, self.unknown)
+        return (
+            self.cells,
+            self.url,
+            self.keywords,
+            self.warnings,
+            self.unknown,
+            self.bibtex,
+            self.bibtex_macros,
+        )
 
     @classmethod
     def load(cls, data: Any) -> _Record:
-        cells, url, keywords, warnings, unknown = data
-        return cls(tuple(cells), url, tuple(keywords), tuple(warnings), tuple(unknown))
+        cells, url, keywords, warnings, unknown, text, macros = data
+        return cls(
+            tuple(cells),
+            url,
+            tuple(keywords),
+            tuple(warnings),
+            tuple(unknown),
+            text,
+            tuple(macros),
+        )
 
 
 def build_catalogue(
@@ -114,13 +137,25 @@ def build_catalogue(
 ) -> Catalogue:
     """Make the catalogue for ``parsed`` as ``settings`` shape it."""
     defined = definitions(parsed.preambles)
-    shape = (settings.columns, settings.keyword_fields, settings.keyword_separators)
+    shape = (
+        settings.columns,
+        settings.keyword_fields,
+        settings.keyword_separators,
+        settings.categories is not None,
+    )
     context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
     records = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
+    problems = list(parsed.problems)
+    if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
+        message = (
+            f"{len(vocabulary):,} different keywords are too many to make a column of each; "
+            "choose the categories in bib2table.toml ([categories])"
+        )
+        problems.append(Problem(parsed.file, 0, "", message, Severity.WARNING))
+        vocabulary = {}
     lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
-    problems = list(parsed.problems)
     unknown: dict[str, tuple[int, str]] = {}
     entries = []
     for parsed_entry, record in zip(parsed.entries, records, strict=True):
@@ -143,6 +178,8 @@ def build_catalogue(
                 keywords=record.keywords,
                 fields=parsed_entry.fields,
                 raw=parsed_entry.raw,
+                bibtex=record.bibtex,
+                bibtex_macros=record.bibtex_macros,
             )
         )
     if unknown:
@@ -205,12 +242,15 @@ def _record(entry: ParsedEntry, settings: Settings, defined: Mapping[str, Defini
     url, warning = _link(entry)
     if warning:
         collector.warnings.append(warning)
+    cited = bibtex(entry, hidden_fields(settings.categories is not None, settings.keyword_fields))
     return _Record(
         cells=tuple(_cell(entry, c, collector) for c in settings.columns),
         url=url,
         keywords=_keywords(entry, settings, collector),
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
+        bibtex=cited.text,
+        bibtex_macros=cited.macros,
     )
 
 
@@ -257,6 +297,10 @@ def _keywords(entry: ParsedEntry, settings: Settings, collector: _Collector) -> 
 def _separators(separators: tuple[str, ...]) -> re.Pattern[str]:
     """One compiled pattern for the keyword separators (compiled once, used per entry)."""
     return re.compile("|".join(re.escape(s) for s in separators) or r"\n")
+
+
+#: Without ``[categories]`` every keyword becomes a column, up to this many; beyond, none.
+MAX_AUTOMATIC_CATEGORIES = 24
 
 
 def _vocabulary(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -> dict[str, str]:
