@@ -62,6 +62,17 @@ def test_tugboat_strings_concatenation_months_and_literal_braces() -> None:
     assert [p.severity for p in catalogue.problems] == []
 
 
+def test_quote_in_braces_in_quoted_value_keeps_every_field() -> None:
+    """texbook1.bib: the splitter stops at the inner quote; the entry is read whole anyway."""
+    parsed = parse_file(TEXLIVE / "texbook1-excerpt.bib")
+    assert parsed.problems == []
+    (entry,) = parsed.entries
+    assert entry.fields["subtitle"] == '{Ein Handbuch f{\\"u}r zeitgem{"a}{\\ss} Schaffende}'
+    assert entry.fields["year"] == "1991"
+    assert entry.fields["bibdate"] == "Tue Mar 1 12:12:20 1994"
+    assert len(entry.fields) == 13
+
+
 # --- BibTeX semantics --------------------------------------------------------------------------
 
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote
 
 from markupsafe import Markup
+
+from bib2table.parse import split_concatenation
 
 if TYPE_CHECKING:
     from bib2table.model import Catalogue, Entry
@@ -111,7 +113,7 @@ def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
     A field given twice keeps its first value, as BibTeX does. When the raw text cannot be
     read field by field, the entry is written out afresh from its values instead.
     """
-    parsed = _split(entry.raw) if entry.raw else None
+    parsed = _split(entry.raw, getattr(entry, "written", ())) if entry.raw else None
     if parsed is None:
         return _rewritten(entry, hidden)
     head, fields, trailing_comma, closer = parsed
@@ -267,9 +269,16 @@ _GAP = re.compile(r"[\s,]*")
 _SPACE = re.compile(r"\s*")
 
 
-def _split(raw: str) -> tuple[str, list[_Field], bool, str] | None:
+def _split(
+    raw: str, written: Sequence[tuple[str, str]] = ()
+) -> tuple[str, list[_Field], bool, str] | None:
     """Cut a raw entry into its head (``@type{key,``), fields as written, whether the last
-    field has a comma, and the closing delimiter; None if it does not read as an entry."""
+    field has a comma, and the closing delimiter; None if it does not read as an entry.
+
+    ``written``, the fields as the parse stage found them (name, value as written), lets each
+    value be taken whole instead of read again piece by piece.
+    """
+    known = iter(written)
     head = _HEAD.match(raw)
     if head is None:
         return None
@@ -294,7 +303,16 @@ def _split(raw: str) -> tuple[str, list[_Field], bool, str] | None:
             return None
         gap = raw[start:pos]
         indent = gap[gap.rfind("\n") + 1 :] if "\n" in gap else "  "
-        end, macros = _value_end(raw, name.end(), closer)
+        expected = next(known, None)
+        if (
+            expected is not None
+            and expected[0] == name.group(1)
+            and raw.startswith(expected[1], name.end())
+        ):
+            end, macros = name.end() + len(expected[1]), _macros(expected[1])
+        else:
+            known = iter(())  # out of step: read the rest piece by piece
+            end, macros = _value_end(raw, name.end(), closer)
         if end < 0:
             return None
         fields.append(_Field(name.group(1), raw[pos:end], indent, macros))
@@ -302,6 +320,18 @@ def _split(raw: str) -> tuple[str, list[_Field], bool, str] | None:
         while pos < n and raw[pos].isspace():
             pos += 1
         trailing_comma = pos < n and raw[pos] == ","
+
+
+def _macros(value: str) -> tuple[str, ...]:
+    """The ``@string`` macros (lower case) a value as written names."""
+    if value[:1] in ("{", '"') and "#" not in value:
+        return ()
+    found = []
+    for piece in split_concatenation(value):
+        word = piece.lower()
+        if piece[:1] not in ("{", '"') and not word.isdigit() and word not in MONTH_MACROS:
+            found.append(word)
+    return tuple(found)
 
 
 def _value_end(raw: str, pos: int, closer: str) -> tuple[int, tuple[str, ...]]:

@@ -121,6 +121,8 @@ class ParsedEntry:
     raw: str = ""
     #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
     sources: tuple[str, ...] = ()
+    #: Each field as written in ``raw``: its name and its value (slices of ``raw``), in order.
+    written: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -308,6 +310,7 @@ class _Reader:
                 Fields(fields, self.macros),
                 block.text,
                 (source,) if source else (),
+                tuple(raw_fields),
             )
         )
 
@@ -385,7 +388,8 @@ def _split_block(block: Block) -> tuple[Any, ...]:
     if len(entries) == 1 and entries[0].key.strip():
         entry = entries[0]
         fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
-        return ("entry", entry.entry_type, entry.key.strip(), fields, duplicated)
+        if _whole(block.text, fields):
+            return ("entry", entry.entry_type, entry.key.strip(), fields, duplicated)
     try:
         entry_type, key, raw_fields = read_entry(block.text)
     except FallbackError as exc:
@@ -415,6 +419,21 @@ def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
         return macro
     warnings.append(f"undefined string {piece!r} is kept as written")
     return piece
+
+
+def _whole(text: str, fields: list[tuple[str, str, int]]) -> bool:
+    """Whether the splitter read the entry to its end with sound values.
+
+    On a ``"`` inside braces inside a quoted value the splitter can stop early, without a
+    failure: the value it returns then has unbalanced braces, or text is left after it.
+    """
+    if not fields:
+        return True
+    if any(value.count("{") != value.count("}") for _, value, _ in fields):
+        return False
+    last = fields[-1][1]
+    end = text.rfind(last) + len(last)
+    return text[end:].strip(" \t\r\n,") in ("}", ")")
 
 
 def _single_piece(text: str) -> str | None:
