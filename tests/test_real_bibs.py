@@ -252,3 +252,10 @@ def test_a_few_keywords_become_columns() -> None:
     source = "@misc{a, keywords = {Beta; alpha}}\n@misc{b, keywords = {beta}}\n"
     catalogue = build_catalogue(parse_text(source, "t.bib"), Settings())
     assert [(c.label, c.count) for c in catalogue.categories] == [("alpha", 1), ("Beta", 2)]
+
+
+def test_several_urls_in_one_field_link_the_first() -> None:
+    source = '@misc{k, url = "https://tug.org/calendar.html;\n   https://tug.org/x.html"}'
+    catalogue = build_catalogue(parse_text(source, "t.bib"), Settings())
+    assert catalogue.entries[0].url == "https://tug.org/calendar.html"
+    assert catalogue.problems == []

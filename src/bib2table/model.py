@@ -368,6 +368,11 @@ def _link(entry: ParsedEntry) -> tuple[str, str]:
     raw = unescape_url(raw)
     if raw and _SAFE_URL.match(raw):
         return raw, ""
+    # Several addresses in one field ("https://a;\n https://b", as Beebe's files have them):
+    # the first is the link.
+    first = re.split(r"[;\s]+", raw, maxsplit=1)[0]
+    if ";" in raw and _SAFE_URL.match(first):
+        return first, ""
     warning = f"url {raw[:60]!r} is not an http(s) address; it is not linked" if raw else ""
     doi = _doi(entry.fields.get("doi", ""))
     if doi:
