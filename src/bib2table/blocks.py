@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from bib2table.problems import Severity
 
 _START = re.compile(r"@[ \t\r\n]*([A-Za-z][^\s{}(),=\"#%@']*)[ \t\r\n]*([{(])?")
-_BRACES = re.compile(r"[{}]")
 _PAREN_MARKS = re.compile(r"[{}()\"]")
 _NEXT_LINE_AT = re.compile(r"\n[ \t]*@")
 # A line inside an entry that looks like the head of another entry: "@type{key,".
@@ -75,14 +74,12 @@ def scan(text: str) -> Iterator[Block]:
             resume = _NEXT_LINE_AT.search(text, opener)
             pos = resume.start() + 1 if resume else len(text)
             closer = "}" if text[opener] == "{" else ")"
-            yield Block(
+            yield _lost(
                 kind,
                 name,
-                "",
                 line,
                 key,
-                problem=f"@{name} block is not closed (a {closer} is missing or braces do not "
-                "balance); it is left out",
+                f"@{name} block is not closed (a {closer} is missing or braces do not balance)",
             )
             continue
         inner = _INNER_ENTRY.search(text, opener, end) if kind == "entry" and end > 0 else None
@@ -91,18 +88,21 @@ def scan(text: str) -> Iterator[Block]:
             # gives up on this entry and reads on from the next one).
             inner_line = line + text.count("\n", start, inner.start() + 1)
             pos = inner.start() + 1
-            yield Block(
+            yield _lost(
                 kind,
                 name,
-                "",
                 line,
                 key,
-                problem=f"entry runs on into the next one at line {inner_line} (a }} is "
-                "missing?); it is left out",
+                f"entry runs on into the next one at line {inner_line} (a }} is missing?)",
             )
             continue
         pos = end + 1
         yield Block(kind, name, text[start : end + 1], line, key)
+
+
+def _lost(kind: str, name: str, line: int, key: str, why: str) -> Block:
+    """A block that cannot be read: no text, only the reason it is left out."""
+    return Block(kind, name, "", line, key, problem=f"{why}; it is left out")
 
 
 def _at_line_start(text: str, index: int) -> bool:
@@ -115,19 +115,29 @@ def _guess_key(text: str, index: int) -> str:
     return match.group(1) if match else ""
 
 
+def matching_brace(text: str, opener: int, end: int | None = None) -> int:
+    """Index of the ``}`` closing the ``{`` at ``opener`` (before ``end``), or -1 if none.
+
+    BibTeX counts every brace, escaped or not. This jumps from one closing brace to the next
+    and counts the opening ones between with ``str.count``: a few C-level scans per value
+    rather than a Python step per character.
+    """
+    limit = len(text) if end is None else end
+    depth, pos = 1, opener + 1
+    while True:
+        close = text.find("}", pos, limit)
+        if close < 0:
+            return -1
+        depth += text.count("{", pos, close) - 1
+        if depth == 0:
+            return close
+        pos = close + 1
+
+
 def _block_end(text: str, opener: int) -> int:
     """Index of the delimiter closing the block opened at ``opener``, or -1 if none."""
     if text[opener] == "{":
-        # Jump from one closing brace to the next, counting the opening ones between (in C).
-        depth, pos = 1, opener + 1
-        while True:
-            close = text.find("}", pos)
-            if close < 0:
-                return -1
-            depth += text.count("{", pos, close) - 1
-            if depth == 0:
-                return close
-            pos = close + 1
+        return matching_brace(text, opener)
     depth = 0
     quoted = False
     for mark in _PAREN_MARKS.finditer(text, opener + 1):
@@ -209,12 +219,10 @@ def _read_value(text: str, pos: int, end: int, name: str) -> int:
 
 
 def _close(text: str, pos: int, end: int, name: str) -> int:
-    depth = 0
-    for mark in _BRACES.finditer(text, pos, end):
-        depth += 1 if mark.group() == "{" else -1
-        if depth == 0:
-            return mark.start()
-    raise FallbackError(f"the braces in field {name!r} do not balance")
+    close = matching_brace(text, pos, end)
+    if close < 0:
+        raise FallbackError(f"the braces in field {name!r} do not balance")
+    return close
 
 
 def _close_quote(text: str, pos: int, end: int, name: str) -> int:

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 from markupsafe import Markup
 
+from bib2table.blocks import matching_brace
 from bib2table.parse import split_concatenation
 
 if TYPE_CHECKING:
@@ -368,20 +369,9 @@ def _value_end(raw: str, pos: int, closer: str) -> tuple[int, tuple[str, ...]]:
 
 
 def _after_braces(raw: str, pos: int) -> int:
-    """The index after the brace matching the one at ``pos``, or -1.
-
-    Jumps from one closing brace to the next and counts the opening ones between them with
-    ``str.count``, so a long field costs a few C-level scans, not a Python loop per character.
-    """
-    depth, start = 1, pos + 1
-    while True:
-        close = raw.find("}", start)
-        if close < 0:
-            return -1
-        depth += raw.count("{", start, close) - 1
-        if depth == 0:
-            return close + 1
-        start = close + 1
+    """The index after the brace matching the one at ``pos``, or -1."""
+    close = matching_brace(raw, pos)
+    return close + 1 if close >= 0 else -1
 
 
 def _after_quote(raw: str, pos: int) -> int:
