@@ -8,6 +8,7 @@ same, in the same order, as a plain loop's: only the time differs. On a single c
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
@@ -29,9 +30,12 @@ def map_in_halves(
         return [function(item) for item in items]
     half = len(items) // 2
     reader, writer = os.pipe()
+    # The collector would walk (and so copy) every object the worker inherits: keep it away.
+    gc.freeze()
     pid = os.fork()
     if pid == 0:  # the worker: compute, send, and leave without running any cleanup
         status = 1
+        gc.disable()
         try:
             os.close(reader)
             payload = pickle.dumps([function(item) for item in items[half:]], protocol=5)
@@ -47,6 +51,7 @@ def map_in_halves(
             payload = stream.read()
     finally:
         _, status = os.waitpid(pid, 0)
+        gc.unfreeze()
     if os.waitstatus_to_exitcode(status) != 0:
         return [*first, *(function(item) for item in items[half:])]
     second: list[Result] = pickle.loads(payload)
