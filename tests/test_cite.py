@@ -143,6 +143,9 @@ def test_comment_lines_inside_an_entry_are_dropped() -> None:
         ("url = {data:text/html,x}", []),
         ("url = {\\url{https://example.org/a%20b}}", [("URL", "https://example.org/a%20b")]),
         ('url = {https://example.org/" onclick="x}', []),
+        ("url = {https://example.org/a{\\_}b}", [("URL", "https://example.org/a_b")]),
+        ("url = {https://a.org/x;\n https://b.org/y}", [("URL", "https://a.org/x")]),
+        ("doi = {doi: 10.1000/x}", [("DOI", "https://doi.org/10.1000/x")]),
         (
             "eprint = {1704.04861}, archiveprefix = {arXiv}, url = {https://arxiv.org/abs/1704.04861}",
             [("arXiv", "https://arxiv.org/abs/1704.04861")],

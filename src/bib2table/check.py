@@ -18,18 +18,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bib2table.addresses import doi_of, url_field
 from bib2table.blocks import scan
 from bib2table.errors import Bib2TableError
 from bib2table.latex import decode
-from bib2table.model import Entry, Vocabulary, unescape_url
+from bib2table.model import Entry, Vocabulary
 from bib2table.parse import read_text
 from bib2table.pipeline import Loaded, is_spreadsheet, load
 from bib2table.problems import Problem, Severity
 
 FORMATS = ("text", "github", "json")
 
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
 _ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
 _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([\w.-]+?(?:/\d+)?)(?:v\d+)?(?:\.pdf)?/?$", re.I)
 _ARXIV_ID = re.compile(r"^(?:arxiv:)?([a-z.-]*/?\d{4}\.?\d{3,5})(?:v\d+)?$", re.IGNORECASE)
@@ -197,15 +196,14 @@ def _duplicate_papers(entries: list[Entry], name: str) -> list[Problem]:
 
 def _paper(entry: Entry) -> _Paper:
     fields = entry.fields
-    doi = _DOI_PREFIX.sub("", fields.get("doi", "").strip()).lower()
-    doi = doi if _DOI.fullmatch(doi) else ""
+    doi = doi_of(fields.get("doi", "")).lower()
     arxiv = ""
     kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
     if kind == "arxiv":
         arxiv = fields.get("eprint", "").strip()
     if not arxiv and (match := _ARXIV_DOI.match(doi)):
         arxiv = match.group(1)
-    url = unescape_url(fields.get("url", "").strip())
+    url = url_field(fields)
     if not arxiv and (match := _ARXIV_URL.search(url)):
         arxiv = match.group(1)
     id_match = _ARXIV_ID.match(arxiv)
@@ -294,15 +292,11 @@ def _links(entries: Iterable[Entry], name: str) -> list[Problem]:
     """URLs and DOIs that are not ones (an ``ftp://`` URL is fine, just not linked)."""
     problems = []
     for entry in entries:
-        url = entry.fields.get("url", "").strip()
-        if url.startswith("\\url{") and url.endswith("}"):
-            url = url[5:-1].strip()
-        url = unescape_url(url)
+        url = url_field(entry.fields)
         if url and _malformed(url):
             problems.append(Problem(name, entry.line, entry.key, f"malformed url {_short(url)!r}"))
         raw_doi = entry.fields.get("doi", "").strip()
-        doi = _DOI_PREFIX.sub("", raw_doi)
-        if raw_doi and not (_DOI.fullmatch(doi) and '"' not in doi):
+        if raw_doi and not doi_of(raw_doi):
             problems.append(
                 Problem(
                     name,

@@ -19,10 +19,10 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
-from urllib.parse import quote
 
 from markupsafe import Markup
 
+from bib2table.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
 from bib2table.blocks import matching_brace
 from bib2table.parse import split_concatenation
 
@@ -39,10 +39,6 @@ MONTH_MACROS = frozenset(
 _HEAD = re.compile(r"\s*@\s*[A-Za-z][^\s{}(),=\"#%@']*\s*([{(])")
 _NAME = re.compile(r"([^\s=,{}()\"#%]+)\s*=\s*")
 _BARE = re.compile(r"[^\s#,{}()\"%]+")
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
-_DOI = re.compile(r"10\.\d{4,9}/\S+")
-_ARXIV = re.compile(r"(?:arxiv:)?([\w.-]+(?:/\d+)?(?:v\d+)?)", re.IGNORECASE)
 #: ``<``, ``>`` and ``&`` never appear literally in the page's JSON, so ``</script>`` cannot
 #: end its block early; U+2028/2029 are escaped for older JSON readers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"}
@@ -153,19 +149,14 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
     found: list[Link] = []
-    fields = entry.fields
-    doi = _DOI_PREFIX.sub("", fields.get("doi", "").strip())
-    if _DOI.fullmatch(doi) and '"' not in doi:
-        found.append(Link("DOI", doi, "https://doi.org/" + quote(doi, safe="/:;()[]._-")))
-    eprint = fields.get("eprint", "").strip()
-    kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
-    arxiv = _ARXIV.fullmatch(eprint)
-    if kind == "arxiv" and arxiv:
-        found.append(Link("arXiv", arxiv.group(1), "https://arxiv.org/abs/" + arxiv.group(1)))
-    url = fields.get("url", "").strip()
-    if url.startswith("\\url{") and url.endswith("}"):
-        url = url[5:-1].strip()
-    if _SAFE_URL.match(url) and all(url.rstrip("/") != link.href for link in found):
+    doi = doi_of(entry.fields.get("doi", ""))
+    if doi:
+        found.append(Link("DOI", doi, doi_url(doi)))
+    arxiv = arxiv_of(entry.fields)
+    if arxiv:
+        found.append(Link("arXiv", arxiv, arxiv_url(arxiv)))
+    url, _ = web_address(entry.fields)
+    if url and all(url.rstrip("/") != link.href for link in found):
         found.append(Link("URL", url, url))
     return tuple(found)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bib2table.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
 from bib2table.cache import Cache, digest
 from bib2table.cite import bibtex, hidden_fields
 from bib2table.latex import Definition, decode, definitions
@@ -21,11 +22,8 @@ from bib2table.problems import Problem, Severity
 from bib2table.settings import Column, Settings
 from bib2table.workers import map_in_halves
 
-_SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
 _YEAR = re.compile(r"\d{4}")
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.IGNORECASE)
 #: BibTeX escapes some exporters (Mendeley) put into URLs: ``{\_}``, ``\%``, ``{\~{}}``.
-_URL_ESCAPE = re.compile(r"\{\\([_%&#$])\}|\\([_%&#$])|\{\\~\{\}\}|\\~\{\}")
 
 
 @dataclass(frozen=True)
@@ -171,7 +169,7 @@ def build_catalogue(
                 line=line,
                 cells=record.cells,
                 url=record.url,
-                doi=_doi(parsed_entry.fields.get("doi", "")),
+                doi=doi_of(parsed_entry.fields.get("doi", "")),
                 year=_year(parsed_entry.fields),
                 marks=tuple(label in labels for label in ordered),
                 categories=tuple(label for label in ordered if label in labels),
@@ -349,45 +347,17 @@ class Vocabulary:
         return None
 
 
-def unescape_url(url: str) -> str:
-    """Undo the BibTeX escaping some exporters add to URLs (``{\\_}`` -> ``_``).
-
-    Not LaTeX decoding: only escaped URL characters are touched, so ``%20``, ``~`` and ``&``
-    written plainly stay exactly as they are.
-    """
-    if "\\" not in url:
-        return url
-    return _URL_ESCAPE.sub(lambda m: m.group(1) or m.group(2) or "~", url)
-
-
 def _link(entry: ParsedEntry) -> tuple[str, str]:
-    """The entry's link and, if its ``url`` could not be used, a warning saying why."""
-    raw = entry.fields.get("url", "").strip()
-    if raw.startswith("\\url{") and raw.endswith("}"):
-        raw = raw[5:-1].strip()
-    raw = unescape_url(raw)
-    if raw and _SAFE_URL.match(raw):
-        return raw, ""
-    # Several addresses in one field ("https://a;\n https://b", as Beebe's files have them):
-    # the first is the link.
-    first = re.split(r"[;\s]+", raw, maxsplit=1)[0]
-    if ";" in raw and _SAFE_URL.match(first):
-        return first, ""
-    warning = f"url {raw[:60]!r} is not an http(s) address; it is not linked" if raw else ""
-    doi = _doi(entry.fields.get("doi", ""))
+    """The entry's link (its url, else its DOI, else its arXiv page) and, if its ``url``
+    could not be used, a warning saying why."""
+    url, warning = web_address(entry.fields)
+    if url:
+        return url, warning
+    doi = doi_of(entry.fields.get("doi", ""))
     if doi:
-        return "https://doi.org/" + doi, warning
-    eprint = entry.fields.get("eprint", "").strip()
-    kind = (entry.fields.get("archiveprefix") or entry.fields.get("eprinttype") or "").lower()
-    if eprint and kind == "arxiv" and re.fullmatch(r"[\w./-]+", eprint):
-        return "https://arxiv.org/abs/" + eprint, warning
-    return "", warning
-
-
-def _doi(value: str) -> str:
-    """A bare DOI (``10.…``) from the forms people write, or ``""``."""
-    doi = _DOI_PREFIX.sub("", value.strip())
-    return doi if re.fullmatch(r"10\.\d{4,9}/\S+", doi) and '"' not in doi else ""
+        return doi_url(doi), warning
+    arxiv = arxiv_of(entry.fields)
+    return (arxiv_url(arxiv) if arxiv else ""), warning
 
 
 def _year(fields: Mapping[str, str]) -> int | None:

@@ -1,0 +1,80 @@
+"""Where an entry points: its web address, DOI and arXiv id, read once for every output.
+
+Only what is known to be safe becomes a link: ``http``/``https`` URLs, DOIs (on doi.org) and
+arXiv identifiers (on arxiv.org). URLs are never LaTeX-decoded; only the BibTeX escaping some
+exporters add (``{\\_}``) is undone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import quote
+
+_SAFE_URL = re.compile(r"^https?://[^\s<>\"]+$", re.IGNORECASE)
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_DOI = re.compile(r"10\.\d{4,9}/\S+")
+_ARXIV = re.compile(r"(?:arxiv:)?([\w.-]+(?:/\d+)?(?:v\d+)?)", re.IGNORECASE)
+_URL_ESCAPE = re.compile(r"\{\\([_%&#$])\}|\\([_%&#$])|\{\\~\{\}\}|\\~\{\}")
+
+
+def unescape_url(url: str) -> str:
+    """Undo the BibTeX escaping some exporters add to URLs (``{\\_}`` -> ``_``).
+
+    Not LaTeX decoding: only escaped URL characters are touched, so ``%20``, ``~`` and ``&``
+    written plainly stay exactly as they are.
+    """
+    if "\\" not in url:
+        return url
+    return _URL_ESCAPE.sub(lambda m: m.group(1) or m.group(2) or "~", url)
+
+
+def url_field(fields: Mapping[str, str]) -> str:
+    """The ``url`` field as an address: ``\\url{…}`` unwrapped, exporters' escaping undone."""
+    raw = fields.get("url", "").strip()
+    if raw.startswith("\\url{") and raw.endswith("}"):
+        raw = raw[5:-1].strip()
+    return unescape_url(raw)
+
+
+def is_safe_url(url: str) -> bool:
+    """Whether ``url`` may be a link: an ``http``/``https`` address, nothing else."""
+    return bool(_SAFE_URL.match(url))
+
+
+def web_address(fields: Mapping[str, str]) -> tuple[str, str]:
+    """The ``url`` field as a link, and, if it cannot be one, a warning saying why.
+
+    A field holding several addresses (``https://a;\\n https://b``,
+    as Beebe's files have them) links the first.
+    """
+    raw = url_field(fields)
+    if raw and is_safe_url(raw):
+        return raw, ""
+    first = re.split(r"[;\s]+", raw, maxsplit=1)[0]
+    if ";" in raw and is_safe_url(first):
+        return first, ""
+    return "", f"url {raw[:60]!r} is not an http(s) address; it is not linked" if raw else ""
+
+
+def doi_of(value: str) -> str:
+    """A bare DOI (``10.…``) from the forms people write, or ``""``."""
+    doi = _DOI_PREFIX.sub("", value.strip())
+    return doi if _DOI.fullmatch(doi) and '"' not in doi else ""
+
+
+def doi_url(doi: str) -> str:
+    """The doi.org address of a bare DOI."""
+    return "https://doi.org/" + quote(doi, safe="/:;()[]._-")
+
+
+def arxiv_of(fields: Mapping[str, str]) -> str:
+    """The arXiv identifier of an ``eprint`` marked as arXiv (``archiveprefix`` or
+    ``eprinttype``), without any ``arXiv:`` prefix; or ``""``."""
+    kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
+    found = _ARXIV.fullmatch(fields.get("eprint", "").strip())
+    return found.group(1) if kind == "arxiv" and found else ""
+
+
+def arxiv_url(identifier: str) -> str:
+    return "https://arxiv.org/abs/" + identifier
