@@ -134,6 +134,22 @@ def matching_brace(text: str, opener: int, end: int | None = None) -> int:
         pos = close + 1
 
 
+def closing_quote(text: str, opener: int, end: int | None = None) -> int:
+    """Index of the ``"`` closing the quoted value opened at ``opener``, or -1 if none.
+
+    Inside a quoted value a ``"`` only closes it outside braces: ``"a {"b"} c"`` is one value.
+    """
+    limit = len(text) if end is None else end
+    pos = opener + 1
+    while True:
+        quote = text.find('"', pos, limit)
+        if quote < 0:
+            return -1
+        if text.count("{", opener + 1, quote) == text.count("}", opener + 1, quote):
+            return quote
+        pos = quote + 1
+
+
 def _block_end(text: str, opener: int) -> int:
     """Index of the delimiter closing the block opened at ``opener``, or -1 if none."""
     if text[opener] == "{":
@@ -226,13 +242,7 @@ def _close(text: str, pos: int, end: int, name: str) -> int:
 
 
 def _close_quote(text: str, pos: int, end: int, name: str) -> int:
-    depth = 0
-    for i in range(pos + 1, end):
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == '"' and depth == 0:
-            return i
-    raise FallbackError(f"the quoted value of field {name!r} is not closed")
+    close = closing_quote(text, pos, end)
+    if close < 0:
+        raise FallbackError(f"the quoted value of field {name!r} is not closed")
+    return close

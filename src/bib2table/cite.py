@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from markupsafe import Markup
 
 from bib2table.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
-from bib2table.blocks import matching_brace
+from bib2table.blocks import closing_quote, matching_brace
 from bib2table.parse import split_concatenation
 
 if TYPE_CHECKING:
@@ -367,11 +367,5 @@ def _after_braces(raw: str, pos: int) -> int:
 
 def _after_quote(raw: str, pos: int) -> int:
     """The index after the ``"`` closing a quoted value (outside braces), or -1."""
-    start = pos + 1
-    while True:
-        quote = raw.find('"', start)
-        if quote < 0:
-            return -1
-        if raw.count("{", pos + 1, quote) == raw.count("}", pos + 1, quote):
-            return quote + 1
-        start = quote + 1
+    close = closing_quote(raw, pos)
+    return close + 1 if close >= 0 else -1

@@ -22,7 +22,14 @@ from typing import Any
 from bibtexparser import model as bp
 from bibtexparser.splitter import Splitter
 
-from bib2table.blocks import Block, FallbackError, read_entry, scan
+from bib2table.blocks import (
+    Block,
+    FallbackError,
+    closing_quote,
+    matching_brace,
+    read_entry,
+    scan,
+)
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
 from bib2table.problems import Problem, Severity
@@ -493,17 +500,7 @@ def _flat_pieces(text: str) -> list[str] | None:
 
 
 def _piece_end(text: str, start: int) -> int:
-    """Index of the delimiter closing the piece at ``start`` (``{`` or ``"``)."""
-    depth = 0
-    quoted = text[start] == '"'
-    for i in range(start + 1 if quoted else start, len(text)):
-        ch = text[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0 and not quoted:
-                return i
-        elif ch == '"' and quoted and depth == 0:
-            return i
-    return len(text) - 1
+    """Index of the delimiter closing the piece at ``start`` (``{`` or ``"``), or the last
+    index when the piece is not closed."""
+    close = closing_quote(text, start) if text[start] == '"' else matching_brace(text, start)
+    return close if close >= 0 else len(text) - 1
