@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from bib2table import build
+from bib2table.bibtex.parse import parse_file
 from bib2table.cache import Cache
-from bib2table.parse import parse_file
 from paths import COMPRESSION_BIB, REPO
 
 TUGBOAT = REPO / "tests" / "data" / "texlive" / "tugboat-excerpt.bib"

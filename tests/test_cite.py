@@ -12,19 +12,19 @@ import lxml.html
 import pytest
 
 from bib2table import build
-from bib2table.cite import (
-    bibtex,
+from bib2table.bibtex.excerpt import bibtex
+from bib2table.bibtex.parse import parse_text
+from bib2table.catalogue.cite import (
     bibtex_text,
     catalogue_hidden_fields,
     cite_data,
     links,
     year_chart,
 )
-from bib2table.clean import check_page
-from bib2table.model import Catalogue, Entry, build_catalogue
-from bib2table.parse import parse_text
-from bib2table.render import builtin_templates
-from bib2table.settings import Settings
+from bib2table.catalogue.model import Catalogue, Entry, build_catalogue
+from bib2table.catalogue.settings import Settings
+from bib2table.outputs.clean import check_page
+from bib2table.outputs.render import builtin_templates
 from paths import COMPRESSION_BIB
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from bib2table.catalogue.settings import _COLUMN_KEYS, _KEYS
 from bib2table.cli import main
-from bib2table.settings import _COLUMN_KEYS, _KEYS
 from paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

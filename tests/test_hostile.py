@@ -13,7 +13,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bib2table import build
-from bib2table.latex import decode
+from bib2table.bibtex.latex import decode
 
 HOSTILE_TITLES = [
     pytest.param("<script>alert(1)</script>", id="script_tag"),

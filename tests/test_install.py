@@ -139,7 +139,7 @@ def test_installed_package_uses_its_own_templates(site: Path, tmp_path: Path) ->
         site,
         tmp_path,
         "-c",
-        "import bib2table, bib2table.render as r; print(bib2table.__file__); "
+        "import bib2table, bib2table.outputs.render as r; print(bib2table.__file__); "
         "print(r.builtin_templates())",
     )
     assert result.returncode == 0, result.stderr

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bib2table.latex import decode
+from bib2table.bibtex.latex import decode
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bib2table.names import parse_name, split_names
+from bib2table.bibtex.names import parse_name, split_names
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bib2table.parse import parse_text
+from bib2table.bibtex.parse import parse_text
 from bib2table.problems import Severity
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bib2table.model import build_catalogue
-from bib2table.parse import parse_file, parse_text
+from bib2table.bibtex.parse import parse_file, parse_text
+from bib2table.catalogue.model import build_catalogue
+from bib2table.catalogue.settings import Settings
 from bib2table.problems import Severity
-from bib2table.settings import Settings
 
 TEXLIVE = Path(__file__).parent / "data" / "texlive"
 

@@ -32,9 +32,11 @@ _FORMAT = 1
 def _code() -> str:
     """A digest of the code whose results are cached, so that a changed reader never meets
     results of an old one (a version number alone does not change between local edits)."""
-    here = Path(__file__).parent
-    names = ("blocks.py", "parse.py", "model.py", "latex.py", "names.py", "settings.py")
-    return digest(*((here / name).read_bytes() for name in names if (here / name).exists()))
+    package = Path(__file__).parent
+    hasher = hashlib.blake2b(digest_size=20)
+    for path in sorted(package.rglob("*.py")):
+        hasher.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return hasher.hexdigest()
 
 
 def default_folder() -> Path:

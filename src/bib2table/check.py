@@ -18,12 +18,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bib2table.addresses import doi_of, url_field
-from bib2table.blocks import scan
+from bib2table.bibtex.addresses import doi_of, url_field
+from bib2table.bibtex.blocks import scan
+from bib2table.bibtex.latex import decode
+from bib2table.bibtex.parse import read_text
+from bib2table.catalogue.model import Entry, Vocabulary
 from bib2table.errors import Bib2TableError
-from bib2table.latex import decode
-from bib2table.model import Entry, Vocabulary
-from bib2table.parse import read_text
 from bib2table.pipeline import Loaded, is_spreadsheet, load
 from bib2table.problems import Problem, Severity
 

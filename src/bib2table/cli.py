@@ -13,17 +13,17 @@ from pathlib import Path
 import click
 
 from bib2table import __version__
+from bib2table.bibtex.parse import ParsedBib
+from bib2table.catalogue.selection import Selection
+from bib2table.catalogue.settings import candidates, load_settings
 from bib2table.check import FORMATS as CHECK_FORMATS
 from bib2table.check import check_file, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, OutputError
-from bib2table.parse import ParsedBib
+from bib2table.outputs.update import read_document, replace_section, stale
+from bib2table.outputs.write import write_outputs, write_stdout
 from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
 from bib2table.problems import Problem, Severity
-from bib2table.selection import Selection
-from bib2table.settings import candidates, load_settings
-from bib2table.update import read_document, replace_section, stale
 from bib2table.watch import watch as watch_files
-from bib2table.write import write_outputs, write_stdout
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

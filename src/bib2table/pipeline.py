@@ -9,16 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bib2table.bibwrite import bib_text
+from bib2table.bibtex.bibwrite import bib_text
+from bib2table.bibtex.parse import ParsedBib, parse_file
 from bib2table.cache import Cache
-from bib2table.clean import check_page
-from bib2table.csvread import read_csv
+from bib2table.catalogue.csvread import read_csv
+from bib2table.catalogue.model import Catalogue, build_catalogue
+from bib2table.catalogue.selection import Selection, select
+from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import TemplateError
-from bib2table.model import Catalogue, build_catalogue
-from bib2table.parse import ParsedBib, parse_file
-from bib2table.render import FORMATS, render
-from bib2table.selection import Selection, select
-from bib2table.settings import Settings, load_settings
+from bib2table.outputs.clean import check_page
+from bib2table.outputs.render import FORMATS, render
 from bib2table.workers import MINIMUM, map_in_halves
 
 #: Told, now and then, what a long run is doing.

@@ -8,7 +8,7 @@ from pathlib import Path
 from playwright.sync_api import Page
 
 from bib2table import build
-from bib2table.write import write_outputs
+from bib2table.outputs.write import write_outputs
 
 #: The rows a reader sees (a row's BibTeX, shown below it, is not a paper).
 PAPER_ROWS = "#catalogue tbody tr:not(.cite)"

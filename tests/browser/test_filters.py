@@ -17,7 +17,7 @@ from pages import PAPER_ROWS, after_frame, column, facet, fold, shown_count, sum
 from playwright.sync_api import Page
 
 from bib2table import build
-from bib2table.write import write_outputs
+from bib2table.outputs.write import write_outputs
 from catalogue_views import CATEGORIES, Row, rows_from_html
 
 ROOT = Path(__file__).resolve().parents[2]

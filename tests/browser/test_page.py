@@ -16,7 +16,7 @@ from pages import PAPER_ROWS, after_frame, column, shown_count, summary
 from playwright.sync_api import Page
 
 from bib2table import build
-from bib2table.write import write_outputs
+from bib2table.outputs.write import write_outputs
 
 ROOT = Path(__file__).resolve().parents[2]
 CATEGORY_TOTALS = {

@@ -8,7 +8,7 @@ import pytest
 from chromium import Watched
 
 from bib2table import build
-from bib2table.write import write_outputs
+from bib2table.outputs.write import write_outputs
 
 HOSTILE = r"""
 @string{evil = "<img src=x onerror=alert('string')>"}

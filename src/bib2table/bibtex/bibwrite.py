@@ -10,18 +10,40 @@ BibTeX wants them, and are added when only their children were chosen.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 from bibtexparser import model as bp
 from bibtexparser.entrypoint import parse_string, write_string
 from bibtexparser.library import Library
 from bibtexparser.writer import BibtexFormat
 
-from bib2table.model import Catalogue, Entry
-from bib2table.parse import split_concatenation
+from bib2table.bibtex.parse import split_concatenation
 
 #: Fields holding local file paths (reference managers' attachments): never published.
 LOCAL_FILE_FIELDS = frozenset({"file", "pdf", "local-url"})
+
+
+class Entry(Protocol):
+    """What :func:`bib_text` needs of an entry (a catalogue row has it)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def entry_type(self) -> str: ...
+    @property
+    def raw(self) -> str: ...
+    @property
+    def fields(self) -> Mapping[str, str]: ...
+
+
+class Catalogue(Protocol):
+    """What :func:`bib_text` needs of a catalogue: every entry, and the ``@string`` values."""
+
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+    @property
+    def strings(self) -> Mapping[str, str]: ...
 
 
 def bib_text(

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bib2table.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.excerpt import bibtex, hidden_fields
+from bib2table.bibtex.latex import Definition, decode, definitions
+from bib2table.bibtex.names import split_names
+from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.cache import Cache, digest
-from bib2table.cite import bibtex, hidden_fields
-from bib2table.latex import Definition, decode, definitions
-from bib2table.names import split_names
-from bib2table.parse import ParsedBib, ParsedEntry
+from bib2table.catalogue.settings import Column, Settings
 from bib2table.problems import Problem, Severity
-from bib2table.settings import Column, Settings
 from bib2table.workers import map_in_halves
 
 _YEAR = re.compile(r"\d{4}")
@@ -51,7 +51,7 @@ class Entry:
     keywords: tuple[str, ...]
     fields: Mapping[str, str] = field(compare=False)
     raw: str = field(default="", compare=False)
-    #: The entry's BibTeX as a reader may copy it (see :mod:`bib2table.cite`), and the
+    #: The entry's BibTeX as a reader may copy it (see :mod:`bib2table.catalogue.cite`), and the
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)

@@ -23,11 +23,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bib2table.bibtex.parse import ParsedBib, parse_text, read_text
 from bib2table.cache import Cache
-from bib2table.parse import ParsedBib, parse_text, read_text
+from bib2table.catalogue.selection import ascii_letters
+from bib2table.catalogue.settings import Column, Settings
 from bib2table.problems import Problem, Severity
-from bib2table.selection import ascii_letters
-from bib2table.settings import Column, Settings
 
 #: Columns of the catalogue's CSV that are not category labels (besides the settings' columns).
 URL, KEY, DOI = "URL", "Key", "DOI"

@@ -1,33 +1,20 @@
-"""What the catalogue page shows of an entry beyond its row: how to cite it, and the chart.
+"""An entry as its ``.bib`` wrote it, minus the fields a reader should not get.
 
-Readers copy an entry's BibTeX into their own ``.bib``, so it is shown as written in the
-catalogue's ``.bib`` (the author's layout, macros and all) minus the fields that are the
-catalogue keeper's own bookkeeping: attached files, JabRef groups, Mendeley tags, the category
-keywords when ``[categories]`` chose them, and abstracts unless asked for. The ``@string`` macros
-an entry uses travel once per page, not once per entry, so that a bibliography of thousands of
-entries that all use ``ack-nhfb`` stays small; the page puts them in front of the entry it shows.
-
-Links are built only for what is known to be safe: ``http``/``https`` URLs, DOIs (on doi.org)
-and arXiv identifiers (on arxiv.org).
+Readers copy an entry's BibTeX into their own ``.bib``, so it is given as written (the author's
+layout, ``@string`` macros and all) without the hidden fields: attached files, reference
+managers' bookkeeping, and whatever the caller adds (abstracts, the category keywords). The
+``@string`` macros each entry uses are named, so that a page can add their definitions once.
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-from markupsafe import Markup
-
-from bib2table.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
-from bib2table.blocks import closing_quote, matching_brace
-from bib2table.parse import split_concatenation
-
-if TYPE_CHECKING:
-    from bib2table.model import Catalogue, Entry
+from bib2table.bibtex.blocks import closing_quote, matching_brace
+from bib2table.bibtex.parse import split_concatenation
 
 #: Fields that are never shown: attached files, JabRef groups, Mendeley's tags and folders.
 PRIVATE_FIELDS = frozenset({"file", "groups", "mendeley-tags", "mendeley-groups"})
@@ -39,20 +26,6 @@ MONTH_MACROS = frozenset(
 _HEAD = re.compile(r"\s*@\s*[A-Za-z][^\s{}(),=\"#%@']*\s*([{(])")
 _NAME = re.compile(r"([^\s=,{}()\"#%]+)\s*=\s*")
 _BARE = re.compile(r"[^\s#,{}()\"%]+")
-#: ``<``, ``>`` and ``&`` never appear literally in the page's JSON, so ``</script>`` cannot
-#: end its block early; U+2028/2029 are escaped for older JSON readers.
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"}
-_JSON_ESCAPES["\u2029"] = "\\u2029"
-_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
-
-
-@dataclass(frozen=True)
-class Link:
-    """A link the page offers for an entry: what it is (DOI, arXiv, URL), its text, its target."""
-
-    kind: str
-    text: str
-    href: str
 
 
 @dataclass(frozen=True)
@@ -99,11 +72,6 @@ def hidden_fields(
     return frozenset(hidden)
 
 
-def catalogue_hidden_fields(catalogue: Catalogue, abstract: bool = False) -> frozenset[str]:
-    """:func:`hidden_fields` for a catalogue."""
-    return hidden_fields(catalogue.categories_configured, catalogue.keyword_fields, abstract)
-
-
 def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
     """The entry as written in the ``.bib``, without the ``hidden`` fields (lower-case names).
 
@@ -129,122 +97,6 @@ def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
         lines.append(f"{item.indent}{item.text}{comma}")
     macros = dict.fromkeys(m for item in kept for m in item.macros)
     return Cited("\n".join(lines) + "\n" + closer, tuple(macros))
-
-
-def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool = False) -> str:
-    """The entry's BibTeX ready to paste: the ``@string`` macros it uses, then the entry.
-
-    Without ``catalogue`` only the always-private fields are left out and no macro is added.
-    """
-    if catalogue is None:
-        return bibtex(entry, PRIVATE_FIELDS if abstract else PRIVATE_FIELDS | {"abstract"}).text
-    cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
-    lines = [_string_line(*strings[m]) for m in cited.macros if m in strings]
-    if not lines:
-        return cited.text
-    return "\n".join(lines) + "\n\n" + cited.text
-
-
-def links(entry: Entry) -> tuple[Link, ...]:
-    """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
-    found: list[Link] = []
-    doi = doi_of(entry.fields.get("doi", ""))
-    if doi:
-        found.append(Link("DOI", doi, doi_url(doi)))
-    arxiv = arxiv_of(entry.fields)
-    if arxiv:
-        found.append(Link("arXiv", arxiv, arxiv_url(arxiv)))
-    url, _ = web_address(entry.fields)
-    if url and all(url.rstrip("/") != link.href for link in found):
-        found.append(Link("URL", url, url))
-    return tuple(found)
-
-
-def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
-    """The page's citation data as JSON, safe inside ``<script type="application/json">``.
-
-    ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …], [[kind, href], …]],
-    …]}``, entries in the table's order. Only macros that some entry uses are kept.
-    """
-    hidden = catalogue_hidden_fields(catalogue, abstract)
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
-    used: dict[str, str] = {}
-    rows = []
-    for entry in catalogue.entries:
-        # The model already made the usual form (cached between runs); with the abstract
-        # asked for, or for a catalogue made by hand, it is made here.
-        if entry.bibtex and not abstract:
-            cited = Cited(entry.bibtex, entry.bibtex_macros)
-        else:
-            cited = bibtex(entry, hidden)
-        macros = [m for m in cited.macros if m in strings]
-        for macro in macros:
-            if macro not in used:
-                used[macro] = _string_line(*strings[macro])
-        rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
-    text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
-    return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
-
-
-def _string_line(name: str, value: str) -> str:
-    return f"@string{{{name} = {{{value}}}}}"
-
-
-@dataclass(frozen=True)
-class Series:
-    """Papers per year of one category (or of all papers), for one row of the chart."""
-
-    label: str
-    counts: tuple[int, ...]
-    total: int
-    peak_year: int | None
-
-    @property
-    def peak(self) -> int:
-        return max(self.counts, default=0)
-
-
-@dataclass(frozen=True)
-class YearChart:
-    """Papers per year from the first year to the last, in all and split by category."""
-
-    years: tuple[int, ...]
-    all: Series
-    categories: tuple[Series, ...]
-    #: papers without a year (or with a year too far from the rest to draw)
-    undated: int
-
-    @property
-    def category_peak(self) -> int:
-        """One scale for all category rows, so that their bars compare."""
-        return max((s.peak for s in self.categories), default=0)
-
-
-def year_chart(catalogue: Catalogue, max_categories: int = 12, max_years: int = 150) -> YearChart:
-    """Count papers per year for the page's chart; with more than ``max_categories``
-    categories only the total is drawn (a hundred thin rows would say nothing)."""
-    dated = [e for e in catalogue.entries if e.year is not None]
-    last = max((e.year for e in dated if e.year is not None), default=0)
-    first = min((e.year for e in dated if e.year is not None), default=0)
-    first = max(first, last - max_years + 1)
-    years = tuple(range(first, last + 1)) if dated else ()
-    shown = [e for e in dated if e.year is not None and e.year >= first]
-    series = [_series("All papers", years, (e.year for e in shown))]
-    labels = [c.label for c in catalogue.categories]
-    if len(labels) > max_categories:
-        labels = []
-    for label in labels:
-        series.append(_series(label, years, (e.year for e in shown if label in e.categories)))
-    return YearChart(years, series[0], tuple(series[1:]), len(catalogue.entries) - len(shown))
-
-
-def _series(label: str, years: tuple[int, ...], entry_years: Iterable[int | None]) -> Series:
-    counted = Counter(entry_years)
-    counts = tuple(counted.get(y, 0) for y in years)
-    peak = max(counts, default=0)
-    peak_year = years[counts.index(peak)] if peak else None
-    return Series(label, counts, sum(counts), peak_year)
 
 
 def _rewritten(entry: Citable, hidden: Collection[str]) -> Cited:

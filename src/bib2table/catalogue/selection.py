@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bib2table.model import Catalogue, Category, Entry, Vocabulary
+from bib2table.catalogue.model import Catalogue, Category, Entry, Vocabulary
 from bib2table.problems import Problem, Severity
 
 

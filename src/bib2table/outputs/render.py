@@ -20,10 +20,10 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from bib2table import cite
-from bib2table.clean import markdown_to_html
+from bib2table.catalogue import cite
+from bib2table.catalogue.model import Catalogue
 from bib2table.errors import TemplateError
-from bib2table.model import Catalogue
+from bib2table.outputs.clean import markdown_to_html
 
 
 @dataclass(frozen=True)
@@ -49,8 +49,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def builtin_templates() -> Path:
     """The built-in templates: inside the installed package, or the checkout's ``templates/``."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parents[1] / "templates"):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package / "templates", package.parents[1] / "templates"):
         if (candidate / FORMATS["html"].template).is_file():
             return candidate
     raise TemplateError("the built-in templates are missing; reinstall bib2table")

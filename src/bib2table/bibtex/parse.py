@@ -1,12 +1,13 @@
 """Stage 1: read a ``.bib`` file into entries whose field values are plain strings.
 
-The file is first cut into blocks the way BibTeX reads it (:mod:`bib2table.blocks`), so that no
-block can vanish unnoticed; each block is then read by bibtexparser's splitter, and a block the
-splitter cannot take but BibTeX would is read by a small fallback reader. bibtexparser's default
-middlewares are not used: they leave ``#`` concatenation, ``@string`` chains and month macros
-unresolved. Every value is evaluated here as BibTeX does it (quoted or braced pieces, numbers and
-macros joined by ``#``), and crossref parents lend their fields to their children. Values keep
-their LaTeX; decoding is the model's job, and only for what is shown.
+The file is first cut into blocks the way BibTeX reads it (:mod:`bib2table.bibtex.blocks`), so
+that no block can vanish unnoticed; each block is then read by bibtexparser's splitter, and a
+block the splitter cannot take but BibTeX would is read by a small fallback reader.
+bibtexparser's default middlewares are not used: they leave ``#`` concatenation, ``@string``
+chains and month macros unresolved. Every value is evaluated here as BibTeX does it (quoted or
+braced pieces, numbers and macros joined by ``#``), and crossref parents lend their fields to
+their children. Values keep their LaTeX; decoding is the model's job, and only for what is
+shown.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from bibtexparser import model as bp
 from bibtexparser.splitter import Splitter
 
-from bib2table.blocks import (
+from bib2table.bibtex.blocks import (
     Block,
     FallbackError,
     closing_quote,
