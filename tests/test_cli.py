@@ -972,8 +972,8 @@ WARNINGS = [
         "@article{w,\n  title = {T},\n  journal = jnl,\n  year = 2001\n}\n",
         "w",
         (1, 3),  # the entry's line or the field's
-        "undefined string 'jnl' is kept as written",
-        "jnl",
+        "undefined @string 'jnl' is empty, as BibTeX makes it",
+        "T",
         id="undefined-string-macro",
     ),
     pytest.param(

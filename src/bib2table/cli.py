@@ -17,7 +17,7 @@ from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import candidates, load_settings
 from bib2table.check import FORMATS as CHECK_FORMATS
-from bib2table.check import check_file, format_problems, has_errors, summary
+from bib2table.check import check_sources, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, OutputError
 from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import write_outputs, write_stdout
@@ -105,6 +105,12 @@ class _Command(click.Command):
     help="Validate INPUT (one or more files) and write nothing; exit 1 on any error.",
 )
 @click.option(
+    "--each",
+    is_flag=True,
+    help="With --check: check each INPUT as a bibliography of its own (as the pre-commit hook "
+    "does), not all of them as one.",
+)
+@click.option(
     "--format",
     "report_format",
     type=click.Choice(CHECK_FORMATS),
@@ -159,6 +165,7 @@ def main(
     out_dir: Path | None,
     update: Path | None,
     check: bool,
+    each: bool,
     report_format: str | None,
     categories: tuple[str, ...],
     since: int | None,
@@ -174,12 +181,14 @@ def main(
 
     Categories come from each entry's keywords; settings (title, intro, columns, categories,
     sort order) from bib2table.toml. Every entry is either in the output or reported on
-    standard error as FILE:LINE: KEY: REASON. An INPUT ending in .csv is a spreadsheet in
-    the catalogue's CSV shape.
+    standard error as FILE:LINE: KEY: REASON. Several INPUT files are one bibliography, read
+    in order as BibTeX reads them (@string macros in the first, entries in the next). An
+    INPUT ending in .csv is a spreadsheet in the catalogue's CSV shape.
 
     \b
     Examples:
       bib2table compression.bib --html -o index.html
+      bib2table strings.bib refs.bib --html -o refs.html
       bib2table compression.bib --markdown > catalogue.md
       bib2table compression.bib --html --md --csv --out-dir site/
       bib2table refs.bib --csv --config lab.toml -o refs.csv
@@ -197,14 +206,13 @@ def main(
     """
     chosen = list(dict.fromkeys(formats))
     selection = Selection(categories, since, until, search or "")
-    job = _Job(
-        sources[0], chosen, output, out_dir, update, template, config, encoding, not no_cache
-    )
-    _check_usage(job, len(sources), check, report_format, selection, watch)
+    job = _Job(sources, chosen, output, out_dir, update, template, config, encoding, not no_cache)
+    _check_usage(job, check, each, report_format, selection, watch)
 
     def run() -> int:
         if check:
-            return _check(sources, job, selection, report_format or "text")
+            groups: list[tuple[Path, ...]] = [(s,) for s in sources] if each else [sources]
+            return _check(groups, job, selection, report_format or "text")
         return _build(job, selection, watching=watch)
 
     if not watch:
@@ -219,9 +227,9 @@ def main(
 
 @dataclass(frozen=True)
 class _Job:
-    """What to build from which input, as the options say."""
+    """What to build from which inputs, as the options say."""
 
-    source: Path
+    sources: tuple[Path, ...]
     formats: list[str]
     output: Path | None
     out_dir: Path | None
@@ -237,11 +245,12 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
     try:
         progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
         try:
-            loaded = load(job.source, job.config, job.encoding, job.cache, progress)
+            loaded = load(job.sources, job.config, job.encoding, job.cache, progress)
             if watching and not _complete(loaded.parsed):
                 _report(loaded.catalogue.problems)
+                inputs = ", ".join(str(s) for s in job.sources)
                 click.echo(
-                    f"bib2table: {job.source} does not read cleanly; outputs left as they "
+                    f"bib2table: {inputs} does not read cleanly; outputs left as they "
                     "were until it does",
                     err=True,
                 )
@@ -251,8 +260,8 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
         finally:
             if progress is not None:
                 progress.finish()
-        targets = _targets(job, outputs)
-        write_outputs(targets, job.source)
+        targets = _targets(job, outputs, loaded.main)
+        write_outputs(targets, job.sources)
     except Bib2TableError as exc:
         if watching:
             click.echo(f"Error: {exc}", err=True)
@@ -271,7 +280,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
     return 1 if any(p.severity is Severity.ERROR for p in catalogue.problems) else 0
 
 
-def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
+def _targets(job: _Job, outputs: list[Output], main: Path) -> dict[Path, str]:
     """Where each output goes; empty for standard output (and for a section already current)."""
     if job.update is not None:
         document = read_document(job.update)
@@ -282,7 +291,7 @@ def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
             job.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {job.out_dir}: {exc.strerror}") from None
-        return {job.out_dir / (job.source.stem + EXTENSIONS[o.format]): o.text for o in outputs}
+        return {job.out_dir / (main.stem + EXTENSIONS[o.format]): o.text for o in outputs}
     if job.output is not None and str(job.output) != "-":
         return {job.output: outputs[0].text}
     return {}
@@ -293,12 +302,13 @@ def _complete(parsed: ParsedBib) -> bool:
     return bool(parsed.entries) and not any(p.severity is Severity.ERROR for p in parsed.problems)
 
 
-def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str) -> int:
-    """``--check``: report every problem of every input (and a stale section); the status."""
+def _check(groups: list[tuple[Path, ...]], job: _Job, selection: Selection, fmt: str) -> int:
+    """``--check``: report every problem of every bibliography (and a stale section); the
+    status. Each group of inputs is one bibliography."""
     problems: list[Problem] = []
     summaries = []
-    for source in sources:
-        loaded, found = check_file(source, job.config, job.encoding, job.cache)
+    for sources in groups:
+        loaded, found = check_sources(sources, job.config, job.encoding, job.cache)
         if loaded is not None and job.update is not None:
             try:
                 found += _stale_section(loaded, job, selection)
@@ -306,7 +316,7 @@ def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str)
                 found.append(Problem(str(job.update), 0, "", str(exc)))
         problems += found
         entries = len(loaded.catalogue.entries) if loaded is not None else 0
-        summaries.append(summary(str(source), entries, found))
+        summaries.append(summary(" ".join(str(s) for s in sources), entries, found))
     report = format_problems(problems, fmt)
     if report:
         write_stdout(report)
@@ -320,7 +330,8 @@ def _stale_section(loaded: Loaded, job: _Job, selection: Selection) -> list[Prob
     assert job.update is not None
     catalogue = choose(loaded, selection)
     outputs = render_all(loaded, catalogue, job.formats, job.template)
-    command = shlex.join(["bib2table", str(job.source), *_rebuild_options(job, selection)])
+    inputs = [str(s) for s in job.sources]
+    command = shlex.join(["bib2table", *inputs, *_rebuild_options(job, selection)])
     found = [p for p in catalogue.problems if p not in loaded.catalogue.problems]
     problem = stale(job.update, outputs[0].text, command)
     return found if problem is None else [*found, problem]
@@ -343,15 +354,15 @@ def _rebuild_options(job: _Job, selection: Selection) -> list[str]:
 
 
 def _watched(job: _Job) -> list[Path]:
-    """The files a rebuild depends on: the input, its settings (and their intro-file), and
+    """The files a rebuild depends on: the inputs, their settings (and their intro-file), and
     the places a settings file may yet appear; the template."""
-    paths = [job.source]
+    paths = list(job.sources)
     if job.config is not None:
         paths.append(job.config)
     else:
-        paths += candidates(job.source)
+        paths += candidates(job.sources[0])
     with contextlib.suppress(Bib2TableError):  # reported by the rebuild itself
-        paths += load_settings(job.source, job.config).files
+        paths += load_settings(job.sources[0], job.config).files
     if job.template is not None:
         paths.append(job.template)
     return list(dict.fromkeys(paths))
@@ -364,8 +375,8 @@ def _round(run: Callable[[], int]) -> None:
 
 def _check_usage(
     job: _Job,
-    inputs: int,
     check: bool,
+    each: bool,
     report_format: str | None,
     selection: Selection,
     watch: bool,
@@ -380,8 +391,11 @@ def _check_usage(
         raise click.UsageError("use either -o/--output or --out-dir, not both")
     if report_format is not None and not check:
         raise click.UsageError("--format says how --check reports; use it with --check")
-    if inputs > 1 and (not check or job.update is not None):
-        raise click.UsageError("several INPUT files only with --check (and without --update)")
+    if each and (not check or job.update is not None):
+        raise click.UsageError(
+            "--each says how --check reads several INPUT files: use it with --check (and "
+            "without --update)"
+        )
     if job.update is not None:
         if formats != ["markdown"]:
             raise click.UsageError(

@@ -5,18 +5,18 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bib2table.bibtex.bibwrite import bib_text
-from bib2table.bibtex.parse import ParsedBib, parse_file
+from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
 from bib2table.catalogue.model import Catalogue, build_catalogue
 from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, load_settings
-from bib2table.errors import TemplateError
+from bib2table.errors import InputError, TemplateError
 from bib2table.outputs.clean import check_page
 from bib2table.outputs.render import FORMATS, render
 from bib2table.workers import MINIMUM, map_in_halves
@@ -43,6 +43,20 @@ class Loaded:
     settings: Settings
     parsed: ParsedBib
     catalogue: Catalogue
+    #: the inputs, in order; the catalogue is named after :attr:`main`
+    sources: tuple[Path, ...] = ()
+
+    @property
+    def main(self) -> Path:
+        """The input the outputs are named after (see :func:`main_source`)."""
+        return main_source(self.sources, self.parsed)
+
+
+def main_source(sources: Sequence[Path], parsed: ParsedBib) -> Path:
+    """The input a catalogue is named after: the first that holds entries (so that
+    ``strings.bib refs.bib`` gives ``refs.html``), else the first."""
+    files = {e.file for e in parsed.entries}
+    return next((s for s in sources if str(s) in files), sources[0])
 
 
 def is_spreadsheet(source: Path) -> bool:
@@ -51,30 +65,39 @@ def is_spreadsheet(source: Path) -> bool:
 
 
 def load(
-    source: Path,
+    source: Path | Sequence[Path],
     config: Path | None = None,
     encoding: str | None = None,
     cache: bool = True,
     progress: Progress | None = None,
 ) -> Loaded:
-    """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue."""
-    settings = load_settings(source, config)
-    store = Cache(source) if cache else None
+    """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue.
+
+    Several ``.bib`` files are one bibliography, read in order as BibTeX reads
+    ``\\bibliography{strings,refs}``; settings are found from the first one.
+    """
+    sources = (source,) if isinstance(source, Path) else tuple(source)
+    first = sources[0]
+    settings = load_settings(first, config)
+    store = Cache(first) if cache else None
     say = progress or (lambda _: None)
-    say(f"reading {source.name}")
-    if is_spreadsheet(source):
-        parsed = read_csv(source, settings, encoding, str(source), store)
+    say("reading " + ", ".join(s.name for s in sources))
+    if is_spreadsheet(first) and len(sources) == 1:
+        parsed = read_csv(first, settings, encoding, str(first), store)
+    elif any(is_spreadsheet(s) for s in sources):
+        raise InputError("a spreadsheet (.csv) is read on its own: give it as the only INPUT")
     else:
-        parsed = parse_file(source, encoding, str(source), store)
+        names = [str(s) for s in sources]
+        parsed = parse_files(sources, encoding, names, store, settings.keep_undefined)
     say(f"decoding {len(parsed.entries):,} entries")
-    catalogue = build_catalogue(parsed, settings, source.stem, store)
+    catalogue = build_catalogue(parsed, settings, main_source(sources, parsed).stem, store)
     if store is not None:
         store.save()
-    return Loaded(settings, parsed, catalogue)
+    return Loaded(settings, parsed, catalogue, sources)
 
 
 def build(
-    source: Path,
+    source: Path | Sequence[Path],
     formats: list[str],
     config: Path | None = None,
     template: Path | None = None,

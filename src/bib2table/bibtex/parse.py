@@ -13,6 +13,7 @@ shown.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -23,6 +24,7 @@ from typing import Any
 from bibtexparser import model as bp
 from bibtexparser.splitter import Splitter
 
+from bib2table.bibtex.biblatex import Warn, by_key, resolve_xdata, settle
 from bib2table.bibtex.blocks import (
     Block,
     FallbackError,
@@ -31,6 +33,7 @@ from bib2table.bibtex.blocks import (
     read_entry,
     scan,
 )
+from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
 from bib2table.problems import Problem, Severity
@@ -39,22 +42,6 @@ from bib2table.workers import map_in_halves
 # The splitter logs its own recoveries; each lost block is reported by us instead, with its line.
 logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
 logging.getLogger("bibtexparser").propagate = False
-
-#: BibTeX's predefined month macros (plain.bst and friends).
-MONTHS = {
-    "jan": "January",
-    "feb": "February",
-    "mar": "March",
-    "apr": "April",
-    "may": "May",
-    "jun": "June",
-    "jul": "July",
-    "aug": "August",
-    "sep": "September",
-    "oct": "October",
-    "nov": "November",
-    "dec": "December",
-}
 
 #: A value longer than this is cut, so that strings doubling themselves cannot exhaust memory.
 MAX_VALUE_LENGTH = 1_000_000
@@ -71,24 +58,31 @@ class Fields(Mapping[str, str]):
     """An entry's fields by lower-case name, each evaluated (``#``, ``@string``) when first read.
 
     Most fields of a real bibliography are never shown, so evaluating only what is read keeps
-    the run near the splitter's own speed. What evaluation finds wrong (an undefined ``@string``,
-    a value cut for length) collects in :attr:`warnings`, for the model to report with the entry.
+    the run near the splitter's own speed. What evaluation finds wrong (a value cut for length)
+    collects in :attr:`warnings`, for the model to report with the entry; the names of undefined
+    ``@string`` macros in :attr:`undefined`, reported once per file.
     """
 
-    __slots__ = ("_macros", "_raw", "_values", "warnings")
+    __slots__ = ("_macros", "_raw", "_values", "undefined", "warnings")
 
-    def __init__(self, raw: dict[str, str], macros: dict[str, str]) -> None:
+    def __init__(self, raw: dict[str, str], macros: Mapping[str, str]) -> None:
         self._raw = raw
         self._macros = macros
         self._values: dict[str, str] = {}
         self.warnings: list[str] = []
+        self.undefined: list[str] = []
 
     def __getitem__(self, name: str) -> str:
         value = self._values.get(name)
         if value is None:
-            value = evaluate(self._raw[name], self._macros, self.warnings)
+            value = evaluate(self._raw[name], self._macros, self.warnings, self.undefined)
             self._values[name] = value
         return value
+
+    @property
+    def strings(self) -> Mapping[str, str]:
+        """The ``@string`` macros as this entry sees them (those defined before it)."""
+        return self._macros
 
     def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
         """The field's value, or ``default`` (the empty string) when the entry lacks it."""
@@ -106,11 +100,23 @@ class Fields(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Fields({dict(self)!r})"
 
-    def inherit(self, parent: Fields, skip: Iterable[str]) -> None:
-        """Take, unevaluated, the parent's fields this entry lacks (crossref)."""
+    def inherit(self, parent: Fields, skip: Iterable[str], replace: bool = False) -> list[str]:
+        """Take the parent's fields this entry lacks (crossref), or all of them (``replace``,
+        as biber's ``xdata``), each evaluated as the parent sees it; the names replaced."""
+        replaced = []
         for name, raw in parent._raw.items():
-            if name not in self._raw and name not in skip:
+            if name in skip or (name in self._raw and not replace):
+                continue
+            if name in self._raw:
+                if self.get(name) == parent[name]:
+                    continue
+                replaced.append(name)
+            if parent._macros is self._macros:
                 self._raw[name] = raw
+                self._values.pop(name, None)
+            else:  # the parent sees other @string values: take its value, not its source
+                self.set(name, parent[name])
+        return replaced
 
     def set(self, name: str, value: str) -> None:
         """Give a field an already evaluated value."""
@@ -127,6 +133,8 @@ class ParsedEntry:
     line: int
     fields: Fields
     raw: str = ""
+    #: the file the entry is in (several may be read as one bibliography)
+    file: str = ""
     #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
     sources: tuple[str, ...] = ()
     #: Each field as written in ``raw``: its name and its value (slices of ``raw``), in order.
@@ -139,9 +147,20 @@ class ParsedBib:
 
     file: str
     entries: list[ParsedEntry] = field(default_factory=list)
+    #: each ``@string`` macro's last value (an entry sees the values defined before it: its
+    #: ``fields.strings``)
     strings: dict[str, str] = field(default_factory=dict)
     preambles: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: every file read, in order
+    files: list[str] = field(default_factory=list)
+    #: every ``@string`` definition in order, (name, value): what shapes the entries' values
+    string_history: list[tuple[str, str]] = field(default_factory=list)
+    #: undefined ``@string`` macros met while reading, by (file, name): (line, key) of the
+    #: first use, and where the macro is defined later, if it is
+    undefined: dict[tuple[str, str], tuple[int, str, tuple[str, int] | None]] = field(
+        default_factory=dict
+    )
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
@@ -201,31 +220,67 @@ def parse_file(
     encoding: str | None = None,
     name: str | None = None,
     cache: Cache | None = None,
+    keep_undefined: bool = False,
 ) -> ParsedBib:
     """Parse a ``.bib`` file; ``name`` is how problems refer to it (defaults to the path)."""
-    text, warning = read_text(path, encoding)
-    parsed = parse_text(text, name or str(path), cache)
-    if warning is not None:
-        parsed.problems.insert(0, warning)
+    return parse_files([path], encoding, [name or str(path)], cache, keep_undefined)
+
+
+def parse_files(
+    paths: Sequence[Path],
+    encoding: str | None = None,
+    names: Sequence[str] | None = None,
+    cache: Cache | None = None,
+    keep_undefined: bool = False,
+) -> ParsedBib:
+    """Parse several ``.bib`` files as BibTeX reads ``\\bibliography{a,b}``: one after the
+    other, ``@string`` macros and crossrefs carrying from one file to the next."""
+    names = list(names or [str(p) for p in paths])
+    sources = []
+    warnings = []
+    for path, name in zip(paths, names, strict=True):
+        text, warning = read_text(path, encoding)
+        sources.append((text, name))
+        if warning is not None:
+            warnings.append(dataclasses.replace(warning, file=name))
+    parsed = parse_texts(sources, cache, keep_undefined)
+    parsed.problems[:0] = warnings
     return parsed
 
 
-def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) -> ParsedBib:
+def parse_text(
+    text: str, name: str = "<string>", cache: Cache | None = None, keep_undefined: bool = False
+) -> ParsedBib:
     """Parse BibTeX source into resolved entries, collecting problems instead of raising."""
-    result = ParsedBib(file=name)
-    reader = _Reader(result, cache is not None)
-    blocks = [b for b in scan(text) if b.problem or (b.text and b.kind != "comment")]
-    sources = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
+    return parse_texts([(text, name)], cache, keep_undefined)
+
+
+def parse_texts(
+    sources: Sequence[tuple[str, str]], cache: Cache | None = None, keep_undefined: bool = False
+) -> ParsedBib:
+    """Parse the BibTeX sources ``(text, name)`` in order, as one bibliography."""
+    name = sources[0][1] if sources else "<string>"
+    result = ParsedBib(file=name, files=[n for _, n in sources])
+    reader = _Reader(result, StringTable(keep_undefined))
+    located = [
+        (file, b)
+        for text, file in sources
+        for b in scan(text)
+        if b.problem or (b.text and b.kind != "comment")
+    ]
+    blocks = [b for _, b in located]
+    sources_ = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
     reads: list[tuple[Any, ...] | None] = [None] * len(blocks)
     if cache is not None:
-        reads = [cache.get("block:" + s) if s else None for s in sources]
+        reads = [cache.get("block:" + s) if s else None for s in sources_]
     missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
     split = map_in_halves(_split_block, [blocks[i] for i in missing])
     for i, new in zip(missing, split, strict=True):
         reads[i] = new
         if cache is not None:
-            cache.put("block:" + sources[i], new)
-    for block, read, source in zip(blocks, reads, sources, strict=True):
+            cache.put("block:" + sources_[i], new)
+    for (file, block), read, source in zip(located, reads, sources_, strict=True):
+        reader.file = file
         reader.read(block, read, source)
     reader.finish()
     if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
@@ -238,15 +293,16 @@ def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) ->
 class _Reader:
     """Reads blocks in file order, keeping the ``@string`` table as BibTeX does."""
 
-    def __init__(self, result: ParsedBib, cached: bool) -> None:
+    def __init__(self, result: ParsedBib, strings: StringTable) -> None:
         self.result = result
-        self.cached = cached
-        self.macros: dict[str, str] = dict(MONTHS)
+        self.strings = strings
+        self.view = strings.view()
         self.strings_length = 0
-        self.seen: dict[str, int] = {}
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.file = result.file
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
-        self.result.problems.append(Problem(self.result.file, line, key, message, severity))
+        self.result.problems.append(Problem(self.file, line, key, message, severity))
 
     def read(self, block: Block, read: Sequence[Any] | None, source: str) -> None:
         """Take in one block as split: entries, strings and preambles."""
@@ -264,8 +320,8 @@ class _Reader:
                 self.problem(block.line, f"@string {key}", message + "; this one is cut", WARNING)
                 value = value[: max(room, 0)]
             self.strings_length += len(value)
-            self.macros[key.lower()] = value
-            self.result.strings[key] = value
+            self.strings.define(key, value, self.file, block.line)
+            self.view = self.strings.view()
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
@@ -290,14 +346,16 @@ class _Reader:
             return
         folded = key.lower()
         if folded in self.seen:
+            file, first = self.seen[folded]
+            place = f"line {first}" if file == self.file else f"{file}:{first}"
             self.problem(
                 line,
                 key,
-                f"duplicate key (first at line {self.seen[folded]}); this entry is left out",
+                f"duplicate key (first at {place}); this entry is left out",
                 Severity.ERROR,
             )
             return
-        self.seen[folded] = line
+        self.seen[folded] = (self.file, line)
         fields: dict[str, str] = {}
         repeated = set(duplicated)
         for name, value in raw_fields:
@@ -315,8 +373,9 @@ class _Reader:
                 key,
                 entry_type.strip().lower(),
                 line,
-                Fields(fields, self.macros),
+                Fields(fields, self.view),
                 block.text,
+                self.file,
                 (source,) if source else (),
                 tuple(raw_fields),
             )
@@ -325,47 +384,86 @@ class _Reader:
     def evaluate(self, raw: str, line: int, key: str) -> str:
         """Evaluate a ``@string`` or ``@preamble`` value now, reporting what is wrong."""
         warnings: list[str] = []
-        value = evaluate(raw, self.macros, warnings)
+        undefined: list[str] = []
+        value = evaluate(raw, self.view, warnings, undefined)
         for warning in warnings:
             self.problem(line, key, warning, Severity.WARNING)
+        for name in undefined:
+            where = (self.file, name.lower())
+            if where not in self.result.undefined:
+                later = self.view.defined_later(name)
+                self.result.undefined[where] = (line, key, later)
         return value
 
     def finish(self) -> None:
-        """Apply crossref inheritance once every entry is known."""
-        by_key = {e.key.lower(): e for e in self.result.entries}
-        for entry in self.result.entries:
-            if "crossref" in entry.fields:
-                self.inherit(entry, by_key)
+        """Once every entry is known: ``@xdata``, crossref inheritance, biblatex's dates; the
+        rows are the entries that are not containers."""
+        self.result.strings = self.strings.final()
+        self.result.string_history = self.strings.history
+        entries = self.result.entries
+        resolve_xdata(entries, self.problem_at)
+        inherit_crossrefs(entries, self.problem_at)
+        self.result.entries = settle(entries, self.problem_at)
 
-    def inherit(self, entry: ParsedEntry, by_key: dict[str, ParsedEntry]) -> None:
-        """Copy the fields a child lacks from its crossref chain, stopping at a cycle."""
-        chain = [entry.key]
+    def problem_at(self, file: str, line: int, key: str, message: str) -> None:
+        """A warning about the entry ``key`` at ``file:line``."""
+        self.result.problems.append(Problem(file, line, key, message, Severity.WARNING))
+
+
+def inherit_crossrefs(entries: list[ParsedEntry], warn: Warn) -> None:
+    """Give each entry the fields it lacks from its crossref parent, whose own chain is
+    resolved first; each entry is resolved once, so time is linear in the chain's length.
+
+    Cycles and missing targets are reported (``warn(file, line, key, message)``); a parent
+    may be named by its key or by one of its ``ids`` (biber's aliases).
+    """
+    children = [e for e in entries if "crossref" in e.fields]
+    if not children:
+        return
+    keys = by_key(entries)
+    state: dict[int, int] = {}  # id(entry): 1 on the chain being followed, 2 resolved
+    for entry in children:
+        if id(entry) in state:
+            continue
+        path: list[ParsedEntry] = []
         current = entry
-        while "crossref" in current.fields:
+        parent: ParsedEntry | None = None
+        while True:
+            state[id(current)] = 1
+            path.append(current)
             target = current.fields["crossref"].strip()
-            parent = by_key.get(target.lower())
+            parent = keys.get(target.lower())
             if parent is None:
-                self.problem(
-                    current.line,
-                    current.key,
-                    f"crossref target {target!r} not found",
-                    Severity.WARNING,
-                )
-                return
-            if parent.key in chain:
-                cycle = " -> ".join([*chain, parent.key])
-                self.problem(entry.line, entry.key, f"crossref cycle: {cycle}", Severity.WARNING)
-                return
-            chain.append(parent.key)
-            if (
-                parent.entry_type in _CONTAINERS
-                and "booktitle" not in entry.fields
-                and "title" in parent.fields
-            ):
-                entry.fields.set("booktitle", parent.fields["title"])
-            entry.fields.inherit(parent.fields, ("crossref", "key", "ids"))
-            entry.sources += parent.sources[:1]
+                message = f"crossref target {target!r} not found"
+                warn(current.file, current.line, current.key, message)
+                break
+            if state.get(id(parent)) == 1:
+                # A cycle: the entry that closes it takes its parent's own fields only.
+                cycle = " -> ".join([e.key for e in path[path.index(parent) :]] + [parent.key])
+                warn(entry.file, entry.line, entry.key, f"crossref cycle: {cycle}")
+                break
+            if state.get(id(parent)) == 2 or "crossref" not in parent.fields:
+                break
             current = parent
+        for child in reversed(path):
+            if parent is not None:
+                _take_from_parent(child, parent)
+            state[id(child)] = 2
+            parent = child
+
+
+def _take_from_parent(child: ParsedEntry, parent: ParsedEntry) -> None:
+    """One crossref step: the parent's fields the child lacks; a container's title becomes
+    the child's ``booktitle`` (BibLaTeX's rule)."""
+    if (
+        parent.entry_type in _CONTAINERS
+        and "booktitle" not in child.fields
+        and "title" in parent.fields
+    ):
+        child.fields.set("booktitle", parent.fields["title"])
+    child.fields.inherit(parent.fields, ("crossref", "key", "ids"))
+    if parent.sources:  # what the child's display depends on, for the cache: one key
+        child.sources = (*child.sources[:1], digest(*parent.sources))
 
 
 def _split_block(block: Block) -> tuple[Any, ...]:
@@ -405,19 +503,30 @@ def _split_block(block: Block) -> tuple[Any, ...]:
     return ("entry", entry_type, key, raw_fields, [])
 
 
-def evaluate(raw: str, macros: Mapping[str, str], warnings: list[str]) -> str:
-    """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``."""
+def evaluate(
+    raw: str,
+    macros: Mapping[str, str],
+    warnings: list[str],
+    undefined: list[str] | None = None,
+) -> str:
+    """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``.
+
+    An undefined macro is empty, as in BibTeX (or its own name, when ``macros`` says
+    ``keep_undefined``); its name goes to ``undefined``, or a warning to ``warnings``.
+    """
     value = _single_piece(raw)
     if value is None:
-        value = "".join(_piece(p, macros, warnings) for p in split_concatenation(raw))
+        value = "".join(_piece(p, macros, warnings, undefined) for p in split_concatenation(raw))
     if len(value) > MAX_VALUE_LENGTH:
         warnings.append(f"value longer than {MAX_VALUE_LENGTH:,} characters is cut")
         value = value[:MAX_VALUE_LENGTH]
     return value
 
 
-def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
-    """The value of one piece of a concatenation; an undefined macro is kept as written."""
+def _piece(
+    piece: str, macros: Mapping[str, str], warnings: list[str], undefined: list[str] | None
+) -> str:
+    """The value of one piece of a concatenation; an undefined macro is empty, as in BibTeX."""
     if piece[:1] in '{"' and len(piece) >= 2:
         return piece[1:-1]
     if piece.isdigit():
@@ -425,8 +534,14 @@ def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
     macro = macros.get(piece.lower())
     if macro is not None:
         return macro
-    warnings.append(f"undefined string {piece!r} is kept as written")
-    return piece
+    keep = getattr(macros, "keep_undefined", False)
+    if undefined is not None:
+        undefined.append(piece)
+    else:
+        warnings.append(
+            f"undefined @string {piece!r} is " + ("kept as written" if keep else "empty")
+        )
+    return piece if keep else ""
 
 
 def _whole(text: str, fields: list[tuple[str, str, int]]) -> bool:

@@ -14,7 +14,15 @@ from typing import Any
 
 from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
-from bib2table.bibtex.latex import Definition, decode, definitions
+from bib2table.bibtex.latex import (
+    ENTRY_EXPANSION,
+    FILE_EXPANSION,
+    Budget,
+    Definition,
+    FileBudget,
+    decode,
+    definitions,
+)
 from bib2table.bibtex.names import split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.cache import Cache, digest
@@ -55,6 +63,13 @@ class Entry:
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
+    #: the file the entry is in, when several files make the bibliography
+    file: str = field(default="", compare=False)
+    #: the ``@string`` macros as this entry sees them (those defined before it, as in BibTeX)
+    strings: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: empty when no cell holds math; else per cell ``None`` or its pieces, text and math trees
+    #: (see :mod:`bib2table.bibtex.formula`), for the page to draw the math as MathML
+    math: tuple[Any, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -76,18 +91,26 @@ class Catalogue:
     strings: dict[str, str] = field(default_factory=dict)
 
 
+#: A cell's text and, when it holds math, its pieces (text and math trees).
+Rich = tuple[str, tuple[Any, ...] | None]
+
+
 class _Collector:
     """Decodes one entry's displayed text, collecting unknown macros and warnings on the way."""
 
-    def __init__(self, defined: Mapping[str, Definition]) -> None:
+    def __init__(self, defined: Mapping[str, Definition], budget: FileBudget) -> None:
         self.defined = defined
         self.unknown: set[str] = set()
         self.warnings: list[str] = []
+        self.budget = Budget(budget)
 
     def text(self, value: str) -> str:
-        decoded = decode(value, self.defined)
+        return self.rich(value)[0]
+
+    def rich(self, value: str) -> Rich:
+        decoded = decode(value, self.defined, self.budget)
         self.unknown |= decoded.unknown
-        return decoded.text
+        return decoded.text, decoded.math
 
 
 @dataclass(frozen=True)
@@ -101,6 +124,12 @@ class _Record:
     unknown: tuple[str, ...]
     bibtex: str
     bibtex_macros: tuple[str, ...]
+    #: the undefined ``@string`` macros the shown fields use
+    undefined: tuple[str, ...] = ()
+    #: per cell, its math pieces (see :attr:`Entry.math`); empty when no cell holds math
+    math: tuple[Any, ...] = ()
+    #: the file's macros whose expansion was stopped (they grow without end?)
+    stopped: tuple[str, ...] = ()
 
     def dump(self) -> tuple[Any, ...]:
         return (
@@ -111,11 +140,14 @@ class _Record:
             self.unknown,
             self.bibtex,
             self.bibtex_macros,
+            self.undefined,
+            self.math,
+            self.stopped,
         )
 
     @classmethod
     def load(cls, data: Any) -> _Record:
-        cells, url, keywords, warnings, unknown, text, macros = data
+        cells, url, keywords, warnings, unknown, text, macros, undefined, math, stopped = data
         return cls(
             tuple(cells),
             url,
@@ -124,6 +156,9 @@ class _Record:
             tuple(unknown),
             text,
             tuple(macros),
+            tuple(undefined),
+            tuple(math),
+            tuple(stopped),
         )
 
 
@@ -141,7 +176,7 @@ def build_catalogue(
         settings.keyword_separators,
         settings.categories is not None,
     )
-    context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
+    context = digest(shape, sorted(defined.items()), parsed.string_history, settings.keep_undefined)
     records = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
     problems = list(parsed.problems)
@@ -155,12 +190,24 @@ def build_catalogue(
     lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     unknown: dict[str, tuple[int, str]] = {}
+    stopped: dict[str, tuple[str, int, str, int]] = {}
+    undefined = dict(parsed.undefined)
+    uses: dict[tuple[str, str], int] = {}
     entries = []
     for parsed_entry, record in zip(parsed.entries, records, strict=True):
-        line, key = parsed_entry.line, parsed_entry.key
-        problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
+        line, key, file = parsed_entry.line, parsed_entry.key, parsed_entry.file or parsed.file
+        problems += [Problem(file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
             unknown.setdefault(name, (line, key))
+        for name in record.stopped:
+            first = stopped.setdefault(name, (file, line, key, 0))
+            stopped[name] = (*first[:3], first[3] + 1)
+        for name in record.undefined:
+            where = (file, name.lower())
+            uses[where] = uses.get(where, 0) + 1
+            if where not in undefined:
+                later = _defined_later(parsed_entry.fields, name)
+                undefined[where] = (line, key, later)
         labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
         entries.append(
             Entry(
@@ -178,8 +225,20 @@ def build_catalogue(
                 raw=parsed_entry.raw,
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
+                file=file,
+                strings=parsed_entry.fields.strings,
+                math=record.math,
             )
         )
+    problems += _undefined_problems(undefined, uses, settings.keep_undefined)
+    for name, (file, line, key, count) in stopped.items():
+        message = (
+            f"expanding {name} was stopped: the file's macros may expand to "
+            f"{ENTRY_EXPANSION:,} characters per entry and {FILE_EXPANSION:,} in all "
+            f"(does {name} expand into itself?); {count} "
+            f"{'entry shows' if count == 1 else 'entries show'} it unexpanded"
+        )
+        problems.append(Problem(file, line, key, message, Severity.WARNING))
     if unknown:
         line, key = min(unknown.values())
         message = f"unknown LaTeX macros kept as text: {', '.join(sorted(unknown))}"
@@ -207,6 +266,32 @@ def build_catalogue(
     )
 
 
+def _defined_later(fields: Any, name: str) -> tuple[str, int] | None:
+    """Where an undefined macro is defined after the entry that uses it, if it is."""
+    later = getattr(fields.strings, "defined_later", None)
+    return later(name) if later is not None else None
+
+
+def _undefined_problems(
+    undefined: Mapping[tuple[str, str], tuple[int, str, tuple[str, int] | None]],
+    uses: Mapping[tuple[str, str], int],
+    keep: bool,
+) -> list[Problem]:
+    """One warning per undefined ``@string`` macro and file, at its first use, as BibTeX warns."""
+    problems = []
+    for (file, name), (line, key, later) in undefined.items():
+        shown = "kept as written" if keep else "empty, as BibTeX makes it"
+        message = f"undefined @string {name!r} is {shown}"
+        if later is not None:
+            place = f"line {later[1]}" if later[0] == file else f"{later[0]}:{later[1]}"
+            message += f"; it is defined later, at {place}: BibTeX needs it defined before use"
+        count = uses.get((file, name), 0)
+        if count > 1:
+            message += f" ({count} entries use it)"
+        problems.append(Problem(file, line, key, message, Severity.WARNING))
+    return problems
+
+
 def _records(
     entries: list[ParsedEntry],
     settings: Settings,
@@ -217,14 +302,16 @@ def _records(
     """Each entry's display record: from the cache when its sources and context are unchanged,
     else computed (on two cores for a large bibliography)."""
     keys = [
-        "record:" + digest(e.entry_type, e.key, *e.sources, context) if cache else ""
+        "record:" + digest(e.entry_type, e.key, *e.sources, context, _seen(e)) if cache else ""
         for e in entries
     ]
     found = [_Record.load(v) if cache and (v := cache.get(k)) else None for k in keys]
     missing = [i for i, record in enumerate(found) if record is None]
 
+    budget = FileBudget()
+
     def compute(index: int) -> _Record:
-        return _record(entries[index], settings, defined)
+        return _record(entries[index], settings, defined, budget)
 
     records = found
     for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
@@ -234,26 +321,41 @@ def _records(
     return [r for r in records if r is not None]
 
 
-def _record(entry: ParsedEntry, settings: Settings, defined: Mapping[str, Definition]) -> _Record:
+def _seen(entry: ParsedEntry) -> int:
+    """How many ``@string`` definitions the entry comes after (what values it sees)."""
+    return int(getattr(entry.fields.strings, "seen", 0))
+
+
+def _record(
+    entry: ParsedEntry,
+    settings: Settings,
+    defined: Mapping[str, Definition],
+    budget: FileBudget,
+) -> _Record:
     """What the model makes of one entry on its own."""
-    collector = _Collector(defined)
+    collector = _Collector(defined, budget)
     url, warning = _link(entry)
     if warning:
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden_fields(settings.categories is not None, settings.keyword_fields))
+    rich = [_cell(entry, c, collector) for c in settings.columns]
+    math = tuple(m for _, m in rich) if any(m for _, m in rich) else ()
     return _Record(
-        cells=tuple(_cell(entry, c, collector) for c in settings.columns),
+        cells=tuple(text for text, _ in rich),
         url=url,
         keywords=_keywords(entry, settings, collector),
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
+        undefined=tuple(dict.fromkeys(entry.fields.undefined)),
+        math=math,
+        stopped=tuple(sorted(collector.budget.stopped)),
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> str:
-    """Display text of one column: its first non-empty field, decoded."""
+def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> Rich:
+    """Display text of one column (its first non-empty field, decoded), and its math pieces."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
@@ -262,21 +364,31 @@ def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> str:
             return _names(value, collector)
         if name == "date":
             match = _YEAR.search(value)
-            return match.group() if match else collector.text(value)
-        return collector.text(value)
-    return ""
+            return (match.group(), None) if match else collector.rich(value)
+        return collector.rich(value)
+    return "", None
 
 
-def _names(value: str, collector: _Collector) -> str:
+def _names(value: str, collector: _Collector) -> Rich:
     """A name list as "First Last, First Last", with "et al." for ``and others``."""
     names, others = split_names(value)
     for name in names:
         if name.odd:
             collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
-    shown = ", ".join(collector.text(n.display()) for n in names)
+    shown = [collector.rich(n.display()) for n in names]
     if others:
-        return f"{shown} et al." if shown else "et al."
-    return shown
+        shown.append(("et al.", None))
+    text = ", ".join(t for t, _ in shown[: len(names)])
+    if others:
+        text = f"{text} et al." if text else "et al."
+    if not any(m for _, m in shown):
+        return text, None
+    pieces: list[Any] = []
+    for number, (part, math) in enumerate(shown):
+        if number:
+            pieces.append(" " if others and number == len(names) else ", ")
+        pieces.extend(math if math else [part])
+    return text, tuple(pieces)
 
 
 def _keywords(entry: ParsedEntry, settings: Settings, collector: _Collector) -> tuple[str, ...]:

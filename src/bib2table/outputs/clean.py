@@ -19,6 +19,8 @@ from lxml_html_clean import Cleaner
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from bib2table.outputs.mathml import ATTRIBUTES, ELEMENTS
+
 _SAFE_LINK = re.compile(r"^(?:https?://|mailto:|#|[^:]*$)", re.IGNORECASE)
 _DATA_IMAGE = re.compile(r"^data:image/(?:png|gif|jpeg|webp);", re.IGNORECASE)
 _LINK_ATTRIBUTES = ("href", "src", "action", "formaction", "xlink:href", "srcset", "poster")
@@ -73,7 +75,7 @@ def check_page(html: str) -> list[str]:
         document = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError) as exc:
         return [f"the page does not parse as HTML: {exc}"]
-    faults = []
+    faults = _math_faults(document)
     attributes: Any = document.xpath(_RISKY_ATTRIBUTES)
     for attribute in attributes:
         name, value = str(attribute.attrname), str(attribute).strip()
@@ -84,6 +86,21 @@ def check_page(html: str) -> list[str]:
             continue
         elif not _SAFE_LINK.match(value):
             faults.append(f"<{tag} {name}={value[:60]!r}> is not a safe link")
+    return faults
+
+
+def _math_faults(document: Any) -> list[str]:
+    """MathML may hold only MathML Core's presentation elements and their own attributes:
+    no HTML inside it, no links, no ``annotation-xml`` or ``maction``."""
+    faults = []
+    elements: Any = document.xpath("//math/descendant-or-self::*")
+    for element in elements:
+        tag = str(element.tag).lower()
+        if tag not in ELEMENTS:
+            faults.append(f"<{tag}> is not allowed inside <math>")
+        for name in element.attrib:
+            if str(name).lower() not in ATTRIBUTES:
+                faults.append(f"<{tag} {name}=…> is not allowed inside <math>")
     return faults
 
 

@@ -24,6 +24,7 @@ from bib2table.catalogue import cite
 from bib2table.catalogue.model import Catalogue
 from bib2table.errors import TemplateError
 from bib2table.outputs.clean import markdown_to_html
+from bib2table.outputs.mathml import cell_html
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cite_data=cite.cite_data,
         bibtex=cite.bibtex_text,
         links=cite.links,
+        cell_html=cell_html,
     )
     env.globals.update(year_chart=cite.year_chart)
     return env

@@ -10,15 +10,19 @@ import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from bib2table.errors import OutputError
 
 
-def write_outputs(targets: dict[Path, str], source: Path | None = None) -> None:
-    """Write each text to its path atomically; refuse to overwrite ``source``."""
+def write_outputs(targets: dict[Path, str], source: Path | Iterable[Path] | None = None) -> None:
+    """Write each text to its path atomically; refuse to overwrite ``source`` (the input, or
+    each of several)."""
+    sources = [source] if isinstance(source, Path) else list(source or ())
     for path in targets:
-        _refuse_source(path, source)
+        for read in sources:
+            _refuse_source(path, read)
         if not path.parent.is_dir():
             raise OutputError(f"cannot write {path}: folder {path.parent} does not exist")
         if path.is_dir():
