@@ -148,8 +148,9 @@ class _Command(click.Command):
 @click.option(
     "--encoding",
     metavar="NAME",
-    help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
-    "as Windows-1252, with a warning].",
+    help="Encoding of INPUT, e.g. latin-1 [default: UTF-8, or what a JabRef '% Encoding:' line "
+    "says; another file that is not UTF-8 is read as Windows-1252 or as detected, with a "
+    "warning naming the encoding].",
 )
 @click.option(
     "--no-cache",

@@ -33,6 +33,7 @@ from bib2table.bibtex.blocks import (
     read_entry,
     scan,
 )
+from bib2table.bibtex.encoding import decode_file
 from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
@@ -164,7 +165,8 @@ class ParsedBib:
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
-    """Read the file as text; with no ``encoding``, UTF-8, else Windows-1252 with a warning."""
+    """Read the file as text; with no ``encoding``, UTF-8, else as the file says (JabRef's
+    ``% Encoding:`` line) or as detected, with a warning (see :mod:`~bib2table.bibtex.encoding`)."""
     if encoding is not None:
         try:
             codecs.lookup(encoding)
@@ -178,41 +180,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
         raise InputError(f"{path} is a directory; give the .bib file inside it") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
-    elif encoding is None and b"\0" in data[:65536]:
-        raise InputError(
-            f"{path} looks like a binary file, not BibTeX (it holds NUL bytes); "
-            "give the .bib file your reference manager exports"
-        )
-    chosen = encoding or "utf-8"
-    if codecs.lookup(chosen).name == "utf-8":
-        chosen = "utf-8-sig"  # a byte-order mark is fine
-    try:
-        return data.decode(chosen), None
-    except UnicodeDecodeError as exc:
-        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        line = data.count(b"\n", 0, start) + 1
-        if encoding is not None:
-            raise InputError(
-                f"{path}:{line}: not valid {encoding} (byte 0x{data[start]:02x}); "
-                "give the file's encoding with --encoding, e.g. --encoding cp1252"
-            ) from None
-        fallback = "cp1252"
-        try:
-            text = data.decode(fallback)
-        except UnicodeDecodeError:
-            fallback = "latin-1"
-            text = data.decode(fallback)
-        warning = Problem(
-            str(path),
-            line,
-            "",
-            f"not UTF-8 (byte 0x{data[start]:02x}); read as {fallback}. "
-            f"If names look wrong, give the encoding with --encoding",
-            Severity.WARNING,
-        )
-        return text, warning
+    return decode_file(data, path, encoding)
 
 
 def parse_file(

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.bibwrite import seen_strings
 from bib2table.bibtex.excerpt import PRIVATE_FIELDS, Cited, bibtex, hidden_fields
 
 if TYPE_CHECKING:
@@ -57,11 +58,19 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     if catalogue is None:
         return bibtex(entry, PRIVATE_FIELDS if abstract else PRIVATE_FIELDS | {"abstract"}).text
     cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
-    lines = [_string_line(*strings[m]) for m in cited.macros if m in strings]
+    names = _names(catalogue)
+    seen = seen_strings(entry, catalogue)
+    lines = [
+        _string_line(names.get(m, m), v) for m in cited.macros if (v := seen.get(m)) is not None
+    ]
     if not lines:
         return cited.text
     return "\n".join(lines) + "\n\n" + cited.text
+
+
+def _names(catalogue: Catalogue) -> dict[str, str]:
+    """Each ``@string`` macro's name as written, by its lower-case name."""
+    return {name.lower(): name for name in catalogue.strings}
 
 
 def links(entry: Entry) -> tuple[Link, ...]:
@@ -83,11 +92,14 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     """The page's citation data as JSON, safe inside ``<script type="application/json">``.
 
     ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …], [[kind, href], …]],
-    …]}``, entries in the table's order. Only macros that some entry uses are kept.
+    …]}``, entries in the table's order. Only macros that some entry uses are kept; a macro
+    defined twice in the ``.bib`` has a key for each value its entries saw (``title``,
+    ``title 2``).
     """
     hidden = catalogue_hidden_fields(catalogue, abstract)
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
+    names = _names(catalogue)
     used: dict[str, str] = {}
+    values: dict[tuple[str, str], str] = {}  # (macro, value) -> its key
     rows = []
     for entry in catalogue.entries:
         # The model already made the usual form (cached between runs); with the abstract
@@ -96,10 +108,18 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
             cited = Cited(entry.bibtex, entry.bibtex_macros)
         else:
             cited = bibtex(entry, hidden)
-        macros = [m for m in cited.macros if m in strings]
-        for macro in macros:
-            if macro not in used:
-                used[macro] = _string_line(*strings[macro])
+        seen = seen_strings(entry, catalogue)
+        macros = []
+        for macro in cited.macros:
+            value = seen.get(macro)
+            if value is None:
+                continue
+            key = values.get((macro, value))
+            if key is None:
+                key = macro if macro not in used else f"{macro} {len(values) + 1}"
+                values[(macro, value)] = key
+                used[key] = _string_line(names.get(macro, macro), value)
+            macros.append(key)
         rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
     text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
     return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
