@@ -26,8 +26,8 @@ Warn = Callable[[str, int, str, str], None]
 #: Entry types that are containers for other entries' data, not papers: they make no row.
 CONTAINER_TYPES = frozenset({"xdata", "set"})
 
-#: biblatex's name lists and literal lists, whose items ``xdata=KEY-FIELD-N`` may pick.
-LIST_FIELDS = frozenset(
+#: biblatex's name lists, whose names ``xdata=KEY-FIELD-N`` may pick.
+NAME_FIELDS = frozenset(
     {
         "author",
         "editor",
@@ -48,6 +48,11 @@ LIST_FIELDS = frozenset(
         "namea",
         "nameb",
         "namec",
+    }
+)
+#: biblatex's literal lists (and name lists), whose items ``xdata=KEY-FIELD-N`` may pick.
+LIST_FIELDS = NAME_FIELDS | frozenset(
+    {
         "location",
         "address",
         "publisher",
@@ -67,9 +72,19 @@ LIST_FIELDS = frozenset(
 )
 
 _KEYS = re.compile(r"\s*,\s*")
+_MENTIONS_XDATA = re.compile("xdata", re.IGNORECASE)
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _GRANULAR = re.compile(r"\s*xdata\s*=\s*(\S+?)-([A-Za-z]+)(?:-(\d+))?\s*$")
-_DATE_YEAR = re.compile(r"\s*(\d{4}|\d{3}X|\d{2}XX)(?=[-/~?%T\s]|$)")
+_FIELDLESS = re.compile(r"\s*xdata\s*=\s*\S+\s*$")
+# A biblatex date (ISO 8601-2, as biber reads it): a start (year, month or season, day, time,
+# qualifiers ? ~ %) and optionally / and an end; the start may be open (/2004, ../2004).
+_DATE = re.compile(
+    r"\s*(?:(?P<year>-?\d{4}|\d{3}X|\d{2}XX)"
+    r"(?:-(?:0[1-9]|1[0-2]|2[1-9]|3\d|4[01]|XX)"
+    r"(?:-(?:0[1-9]|[12]\d|3[01]|XX)"
+    r"(?:T\d{2}:\d{2}(?::\d{2})?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?[?~%]?|\.\.)?"
+    r"(?:/[-\dX?~%:T+Z.]*)?\s*"
+)
 
 
 class DataFields(Protocol):
@@ -94,6 +109,8 @@ class DataEntry(Protocol):
     def line(self) -> int: ...
     @property
     def file(self) -> str: ...
+    @property
+    def raw(self) -> str: ...
     @property
     def fields(self) -> DataFields: ...
 
@@ -121,7 +138,7 @@ def by_key(entries: Iterable[Row]) -> dict[str, Row]:
 
 def resolve_xdata(entries: Iterable[DataEntry], warn: Warn) -> None:
     """Give every entry the data of the ``@xdata`` entries it names, as biber does."""
-    users = [e for e in entries if "xdata" in e.fields or e.entry_type == "xdata"]
+    users = [e for e in entries if e.entry_type == "xdata" or _MENTIONS_XDATA.search(e.raw)]
     if not users:
         return
     keys = by_key(entries)
@@ -207,7 +224,8 @@ class _Xdata:
                 )
         for name in list(entry.fields):
             value = entry.fields.get(name)
-            if "xdata" in value.lower() and any(_GRANULAR.match(i) for i in _items(name, value)):
+            items = _items(name, value) if "xdata" in value.lower() else []
+            if any(_GRANULAR.match(i) or _FIELDLESS.match(i) for i in items):
                 entry.fields.set(name, self.granular(entry, name, value))
 
     def granular(self, entry: DataEntry, name: str, value: str) -> str:
@@ -218,6 +236,9 @@ class _Xdata:
         for item in items:
             match = _GRANULAR.match(item)
             if match is None:
+                if _FIELDLESS.match(item):
+                    message = f"{item.strip()!r} in field {name!r} names no field; it is kept"
+                    self.warn(entry.file, entry.line, entry.key, message)
                 result.append(item)
                 continue
             picked = self.pick(entry, name, match)
@@ -234,7 +255,7 @@ class _Xdata:
             problem = f"xdata loop through {key!r}"
         elif field not in source.fields:
             problem = f"@xdata {key!r} has no field {field!r}"
-        elif (name in LIST_FIELDS) != (field in LIST_FIELDS):
+        elif _kind(name) != _kind(field):
             problem = f"field {name!r} and field {field!r} of @xdata {key!r} are not the same type"
         if source is None or problem:
             self.warn(entry.file, entry.line, entry.key, f"{problem}; {match[0].strip()!r} is kept")
@@ -248,6 +269,11 @@ class _Xdata:
             self.warn(entry.file, entry.line, entry.key, f"{message}; {match[0].strip()!r} is kept")
             return None
         return [items[index - 1]]
+
+
+def _kind(name: str) -> str:
+    """What a field holds: a name list, a literal list or one value."""
+    return "names" if name in NAME_FIELDS else "list" if name in LIST_FIELDS else "value"
 
 
 def _items(name: str, value: str) -> list[str]:
@@ -289,10 +315,13 @@ def settle(entries: list[Row], warn: Warn) -> list[Row]:
 
 
 def date_year(date: str) -> str:
-    """The year of a biblatex ``date`` (``2007``, ``2007-03-01``, ``1998/2003``, ``199X``), or
-    ``""`` when it is not one biber reads."""
-    match = _DATE_YEAR.match(date)
-    return match.group(1).replace("X", "0") if match else ""
+    """The year of a biblatex ``date`` (``2007``, ``2007-03-01``, ``1998/2003``, ``199X``,
+    ``-0044-03-15``), or ``""`` when it has none or is not a date biber reads."""
+    match = _DATE.fullmatch(date)
+    if match is None or match["year"] is None:
+        return ""
+    year = match["year"].replace("X", "0")
+    return str(int(year)) if year.startswith("-") else year
 
 
 def _year_from_date(entry: DataEntry, warn: Warn) -> None:

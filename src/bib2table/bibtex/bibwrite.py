@@ -62,24 +62,29 @@ def bib_text(
     entries = _with_parents(entries, everything)
     names = {name.lower(): name for name in catalogue.strings}
     # One library per run of entries that agree on their macros' values: a library holds
-    # each @string once, so a value that changes starts the next one.
+    # each @string once, before its entries, so a macro that gets a value after an entry of
+    # the run used it (with another value, or undefined) starts the next run.
     parts: list[tuple[dict[str, bp.String], list[bp.Block]]] = [({}, [])]
+    used: set[str] = set()  # the macros the entries of the current run use
     current: dict[str, str] = {}
     for entry in entries:
         block = _entry_block(entry)
         seen = seen_strings(entry, catalogue)
+        macros = _macros(block)
         changed: dict[str, bp.String] = {}
-        for macro in _macros(block):
+        for macro in macros:
             value = seen.get(macro)
             if value is None or current.get(macro) == value:
                 continue  # undefined where the entry is, as in the input: BibTeX says so
             current[macro] = value
             changed[macro] = bp.String(names.get(macro, macro), "{" + value + "}")
         strings, blocks = parts[-1]
-        if any(macro in strings for macro in changed):
+        if any(macro in used for macro in changed):
             parts.append(({}, []))
             strings, blocks = parts[-1]
+            used = set()
         strings.update(changed)
+        used.update(macros)
         blocks.append(block)
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
