@@ -98,7 +98,7 @@ def check(loaded: Loaded, text: str | Sequence[tuple[str, str]] | None = None) -
         topic = next((t for t in ("duplicate key", "url ") if problem.message.startswith(t)), "")
         if (problem.file, problem.line, problem.key.lower(), topic) not in replaced:
             found.append(problem)
-    files = {file: n for n, file in enumerate([*order, name])}
+    files = {file: n for n, file in enumerate(dict.fromkeys([*order, name]))}
     return sorted(
         dict.fromkeys(found),
         key=lambda p: (files.get(p.file, len(files)), p.file, p.line, p.key, p.message),
