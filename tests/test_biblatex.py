@@ -194,7 +194,10 @@ def test_date_year_reads_what_biber_reads() -> None:
 
 
 def test_the_year_column_and_sorting_follow_the_date() -> None:
-    source = "@book{a, title = {A}, date = {2010-05}, year = {2009}}\n@book{b, title = {B}, year = 2005}\n"
+    source = (
+        "@book{a, title = {A}, date = {2010-05}, year = {2009}}\n"
+        "@book{b, title = {B}, year = 2005}\n"
+    )
     catalogue = build_catalogue(parse_text(source, "t.bib"), Settings(sort=("year",)))
     assert [(e.key, e.cells[0], e.year) for e in catalogue.entries] == [
         ("b", "2005", 2005),

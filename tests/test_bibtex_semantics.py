@@ -21,11 +21,11 @@ from toolkit import run, write
 FIELDS = ("title", "journal", "booktitle", "year")
 # For each entry and each field of FIELDS, a line "@key@field@value" as BibTeX read it (BibTeX
 # breaks long lines: a line that does not start with @ goes on the one before).
-STYLE = """ENTRY { %s } {} {}
-FUNCTION {show} { %s }
+STYLE = """ENTRY {{ {} }} {{}} {{}}
+FUNCTION {{show}} {{ {} }}
 READ
-ITERATE {show}
-""" % (
+ITERATE {{show}}
+""".format(
     " ".join(FIELDS),
     " ".join(
         f'"@" cite$ * "@{f}@" * {f} missing$ {{ "" }} {{ {f} }} if$ * write$ newline$'
@@ -62,8 +62,7 @@ def bibtex_reads(folder: Path, files: list[Path]) -> tuple[dict[str, tuple[str, 
 def bib2table_reads(files: list[Path]) -> dict[str, tuple[str, ...]]:
     parsed = parse_files(files)
     return {
-        e.key: tuple(" ".join(e.fields.get(f, "").split()) for f in FIELDS)
-        for e in parsed.entries
+        e.key: tuple(" ".join(e.fields.get(f, "").split()) for f in FIELDS) for e in parsed.entries
     }
 
 
@@ -171,7 +170,7 @@ def test_several_files_read_as_bibtex_reads_them(tmp_path: Path) -> None:
 
 def test_strings_after_their_use_are_undefined_as_in_bibtex(tmp_path: Path) -> None:
     files = [write(tmp_path / "refs.bib", REFS), write(tmp_path / "strings.bib", STRINGS)]
-    expected, log = bibtex_reads(tmp_path, files)
+    expected, _log = bibtex_reads(tmp_path, files)
     assert bib2table_reads(files) == expected
     assert expected["knuth"][1] == ""
     result = run(*files, "--csv")
