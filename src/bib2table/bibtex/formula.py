@@ -320,6 +320,8 @@ class MathParser:
         c = self.s[self.i]
         if c == "{":
             return self.group()
+        if c in "^_":  # a script of nothing (not TeX): empty
+            return ("row", [])
         if c == "\\":
             found = self.command()
             while not found and self.i < len(self.s) and self.s[self.i] not in "}^_":
@@ -600,7 +602,7 @@ def _script(node: Node, superscript: bool) -> str:
     mark = "^" if superscript else "_"
     if text in ("′", "″", "‴", "*", "∗", "†", "‡", "°"):
         return text
-    return mark + text if len(text) == 1 else f"{mark}({text})"
+    return mark + text if len(text) == 1 and text not in "{}" else f"{mark}({text})"
 
 
 def _fraction(top: Node, bottom: Node) -> str:

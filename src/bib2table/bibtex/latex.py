@@ -782,9 +782,10 @@ class _Decoder:
 
 def _math_close(s: str, start: int, end: int) -> int:
     """Index of the ``$`` closing math opened before ``start`` (outside braces opened inside
-    it), or -1."""
+    it; else, when a brace inside is never closed, the next ``$``), or -1."""
     depth = 0
     i = start
+    first = -1
     while i < end:
         ch = s[i]
         if ch == "\\":
@@ -795,11 +796,13 @@ def _math_close(s: str, start: int, end: int) -> int:
         elif ch == "}":
             depth -= 1
             if depth < 0:
-                return -1
-        elif ch == "$" and depth == 0:
-            return i
+                return first
+        elif ch == "$":
+            if depth == 0:
+                return i
+            first = i if first < 0 else first
         i += 1
-    return -1
+    return first
 
 
 def _matching(s: str, start: int, end: int) -> int:

@@ -56,6 +56,9 @@ def math(tree: Sequence[Any]) -> str:
 
 def _node(node: Sequence[Any]) -> str:
     tag = node[0]
+    if tag == "o" and node[2] in ("open", "close", "ord"):
+        # TeX puts no space around brackets and ordinary symbols; MathML's dictionary may
+        return f'<mo lspace="0" rspace="0">{escape(node[1])}</mo>'
     if tag in ("i", "n", "t", "o"):
         element = {"i": "mi", "n": "mn", "t": "mtext", "o": "mo"}[tag]
         return f"<{element}>{escape(node[1])}</{element}>"
