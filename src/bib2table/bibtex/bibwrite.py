@@ -73,7 +73,7 @@ def bib_text(
         macros = _macros(block)
         changed: dict[str, bp.String] = {}
         for macro in macros:
-            value = seen.get(macro)
+            value = seen.get(macro) if macro in names else None  # not jan…dec: every style has them
             if value is None or current.get(macro) == value:
                 continue  # undefined where the entry is, as in the input: BibTeX says so
             current[macro] = value

@@ -204,14 +204,14 @@ def parse_files(
     """Parse several ``.bib`` files as BibTeX reads ``\\bibliography{a,b}``: one after the
     other, ``@string`` macros and crossrefs carrying from one file to the next."""
     names = list(names or [str(p) for p in paths])
-    sources = []
+    texts = []
     warnings = []
     for path, name in zip(paths, names, strict=True):
         text, warning = read_text(path, encoding)
-        sources.append((text, name))
+        texts.append((text, name))
         if warning is not None:
             warnings.append(dataclasses.replace(warning, file=name))
-    parsed = parse_texts(sources, cache, keep_undefined)
+    parsed = parse_texts(texts, cache, keep_undefined)
     parsed.problems[:0] = warnings
     return parsed
 
@@ -224,30 +224,30 @@ def parse_text(
 
 
 def parse_texts(
-    sources: Sequence[tuple[str, str]], cache: Cache | None = None, keep_undefined: bool = False
+    texts: Sequence[tuple[str, str]], cache: Cache | None = None, keep_undefined: bool = False
 ) -> ParsedBib:
-    """Parse the BibTeX sources ``(text, name)`` in order, as one bibliography."""
-    name = sources[0][1] if sources else "<string>"
-    result = ParsedBib(file=name, files=[n for _, n in sources])
+    """Parse the BibTeX texts ``(text, name)`` in order, as one bibliography."""
+    name = texts[0][1] if texts else "<string>"
+    result = ParsedBib(file=name, files=[n for _, n in texts])
     reader = _Reader(result, StringTable(keep_undefined))
     located = [
         (file, b)
-        for text, file in sources
+        for text, file in texts
         for b in scan(text)
         if b.problem or (b.text and b.kind != "comment")
     ]
     blocks = [b for _, b in located]
-    sources_ = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
+    sources = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
     reads: list[tuple[Any, ...] | None] = [None] * len(blocks)
     if cache is not None:
-        reads = [cache.get("block:" + s) if s else None for s in sources_]
+        reads = [cache.get("block:" + s) if s else None for s in sources]
     missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
     split = map_in_halves(_split_block, [blocks[i] for i in missing])
     for i, new in zip(missing, split, strict=True):
         reads[i] = new
         if cache is not None:
-            cache.put("block:" + sources_[i], new)
-    for (file, block), read, source in zip(located, reads, sources_, strict=True):
+            cache.put("block:" + sources[i], new)
+    for (file, block), read, source in zip(located, reads, sources, strict=True):
         reader.file = file
         reader.read(block, read, source)
     reader.finish()

@@ -60,9 +60,8 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
     names = _names(catalogue)
     seen = seen_strings(entry, catalogue)
-    lines = [
-        _string_line(names.get(m, m), v) for m in cited.macros if (v := seen.get(m)) is not None
-    ]
+    defined = [(m, seen.get(m)) for m in cited.macros if m in names]
+    lines = [_string_line(names[m], v) for m, v in defined if v is not None]
     if not lines:
         return cited.text
     return "\n".join(lines) + "\n\n" + cited.text
@@ -111,7 +110,7 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
         seen = seen_strings(entry, catalogue)
         macros = []
         for macro in cited.macros:
-            value = seen.get(macro)
+            value = seen.get(macro) if macro in names else None
             if value is None:
                 continue
             key = values.get((macro, value))
