@@ -94,18 +94,21 @@ class StringView(Mapping[str, str]):
     def keep_undefined(self) -> bool:
         return self.table.keep_undefined
 
+    # Names are looked up in lower case, as BibTeX ignores the case of macro names: callers
+    # fold them first (as they would for a dict of folded names).
+
     def __getitem__(self, name: str) -> str:
-        value = self.table.value(name.lower(), self.seen)
+        value = self.table.value(name, self.seen)
         if value is None:
             raise KeyError(name)
         return value
 
     def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        value = self.table.value(name.lower(), self.seen)
+        value = self.table.value(name, self.seen)
         return default if value is None else value
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.table.value(name.lower(), self.seen) is not None
+        return isinstance(name, str) and self.table.value(name, self.seen) is not None
 
     def __iter__(self) -> Iterator[str]:
         return (k for k in list(self.table._values) if k in self)

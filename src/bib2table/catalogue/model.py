@@ -338,19 +338,24 @@ def _record(
     if warning:
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden_fields(settings.categories is not None, settings.keyword_fields))
-    rich = [_cell(entry, c, collector) for c in settings.columns]
-    math = tuple(m for _, m in rich) if any(m for _, m in rich) else ()
+    cells = []
+    maths = []
+    for column in settings.columns:
+        text, math = _cell(entry, column, collector)
+        cells.append(text)
+        maths.append(math)
+    stopped = collector.budget.stopped
     return _Record(
-        cells=tuple(text for text, _ in rich),
+        cells=tuple(cells),
         url=url,
         keywords=_keywords(entry, settings, collector),
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
-        undefined=tuple(dict.fromkeys(entry.fields.undefined)),
-        math=math,
-        stopped=tuple(sorted(collector.budget.stopped)),
+        undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
+        math=tuple(maths) if maths.count(None) < len(maths) else (),
+        stopped=tuple(sorted(stopped)) if stopped else (),
     )
 
 
