@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from bib2table.bibtex.addresses import unescape_url
@@ -780,45 +780,41 @@ class _Decoder:
         return unicodedata.normalize("NFC", base + mark) + text[1:]
 
 
-def _math_close(s: str, start: int, end: int) -> int:
-    """Index of the ``$`` closing math opened before ``start`` (outside braces opened inside
-    it; else, when a brace inside is never closed, the next ``$``), or -1."""
+_GROUPING = re.compile(r"\\.|[{}$]", re.DOTALL)
+
+
+def _marks(s: str, start: int, end: int) -> Iterator[tuple[int, str, int]]:
+    """The braces and dollars of ``s[start:end]`` outside escapes (``\\{``, ``\\$``): where
+    each is, which it is, and the brace depth after it."""
     depth = 0
-    i = start
-    first = -1
-    while i < end:
-        ch = s[i]
-        if ch == "\\":
-            i += 2
-            continue
+    for mark in _GROUPING.finditer(s, start, end):
+        ch = mark.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
-            if depth < 0:
-                return first
-        elif ch == "$":
+        elif ch != "$":
+            continue
+        yield mark.start(), ch, depth
+
+
+def _math_close(s: str, start: int, end: int) -> int:
+    """Index of the ``$`` closing math opened before ``start`` (outside braces opened inside
+    it; else, when a brace inside is never closed, the next ``$``), or -1."""
+    first = -1
+    for at, ch, depth in _marks(s, start, end):
+        if ch == "}" and depth < 0:
+            return first
+        if ch == "$":
             if depth == 0:
-                return i
-            first = i if first < 0 else first
-        i += 1
+                return at
+            first = at if first < 0 else first
     return first
 
 
 def _matching(s: str, start: int, end: int) -> int:
     """Index of the brace closing ``s[start]``, or ``end`` when the group is not closed."""
-    depth = 0
-    i = start
-    while i < end:
-        ch = s[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
+    for at, ch, depth in _marks(s, start, end):
+        if ch == "}" and depth == 0:
+            return at
     return end
