@@ -15,8 +15,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from charset_normalizer import from_bytes
-
 from bib2table.errors import InputError
 from bib2table.problems import Problem, Severity
 
@@ -104,6 +102,8 @@ def guess(data: bytes) -> Reading:
         western = None
     if western is not None and _looks_western(western[:_SAMPLE]):
         return Reading(western, "cp1252", "read as cp1252 (Windows-1252)")
+    from charset_normalizer import from_bytes  # only for the rare file that needs it: slow to load
+
     best = from_bytes(data[:_SAMPLE]).best()
     if best is not None:
         name = codecs.lookup(best.encoding).name
