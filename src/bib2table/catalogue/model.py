@@ -236,7 +236,7 @@ def build_catalogue(
             f"expanding {name} was stopped: the file's macros may expand to "
             f"{ENTRY_EXPANSION:,} characters per entry and {FILE_EXPANSION:,} in all "
             f"(does {name} expand into itself?); {count} "
-            f"{'entry shows' if count == 1 else 'entries show'} it unexpanded"
+            f"{'entry shows' if count == 1 else 'entries show'} it cut short"
         )
         problems.append(Problem(file, line, key, message, Severity.WARNING))
     if unknown:
