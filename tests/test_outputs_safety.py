@@ -274,7 +274,7 @@ def test_where_settings_would_be_found_is_no_output(tmp_path: Path, name: str) -
     bib = write(tmp_path / "refs.bib", SAMPLE)
     result = run(bib, "--md", "-o", tmp_path / name)
     assert result.exit_code == 1
-    assert f"refusing to overwrite a settings file's place {tmp_path / name}" in result.stderr
+    assert f"refusing to overwrite a possible settings file {tmp_path / name}" in result.stderr
     assert not (tmp_path / name).exists()
 
 

@@ -135,6 +135,14 @@ def test_a_column_cannot_show_a_private_field(folder: Path) -> None:
     assert _secret("annote") not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize("sort", ["rating", "-Rating", "+annote"])
+def test_sorting_by_a_private_field_is_refused(folder: Path, sort: str) -> None:
+    write(folder / "bib2table.toml", f'sort = ["year", "{sort}"]\n')
+    result = run(folder / "refs.bib", "--md")
+    assert result.exit_code == 1
+    assert f"sort uses the private field {sort.lstrip('-+')}" in result.stderr
+
+
 def test_keyword_fields_are_categories_not_private(folder: Path) -> None:
     """JabRef keeps categories in ``groups``: named as keyword-fields, they make the columns."""
     write(folder / "bib2table.toml", 'keyword-fields = ["groups"]\n')

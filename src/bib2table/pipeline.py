@@ -65,7 +65,7 @@ def files_read(
         found.setdefault(config, "the settings file")
     else:
         for place in candidates(source):
-            found.setdefault(place, "a settings file's place")
+            found.setdefault(place, "a possible settings file")
     with contextlib.suppress(Bib2TableError):  # reported by the run itself
         settings = load_settings(source, config)
         for number, path in enumerate(settings.files):

@@ -23,6 +23,7 @@ the keeper beyond when an entry was filed. The settings' ``private-fields`` add 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -63,12 +64,7 @@ class Private:
     prefixes: tuple[str, ...] = PRIVATE_PREFIXES
 
     def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        if name in self.names:
-            return True
-        folded = name.lower()
-        return folded in self.names or folded.startswith(self.prefixes)
+        return isinstance(name, str) and _is_private(self.names, self.prefixes, name)
 
     def adding(self, names: Iterable[str]) -> Private:
         """These fields and ``names`` too."""
@@ -81,6 +77,14 @@ class Private:
     def key(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """A stable value for cache keys."""
         return tuple(sorted(self.names)), self.prefixes
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_private(names: frozenset[str], prefixes: tuple[str, ...], name: str) -> bool:
+    """Whether ``name`` is among ``names`` or starts with one of ``prefixes``, ignoring case
+    (remembered: the same few field names are asked about for every entry)."""
+    folded = name.lower()
+    return folded in names or folded.startswith(prefixes)
 
 
 #: The built-in list.

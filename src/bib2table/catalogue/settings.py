@@ -217,6 +217,13 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
                 f"{path}: column {n} ({column.label}) shows the private field {shown[0]}; "
                 "private fields (local files, personal notes) appear in no output"
             )
+    sort = _strings(data, "sort", path, ())
+    ordered = [s for s in sort if s.lstrip("-+").lower() in private]
+    if ordered:
+        raise SettingsError(
+            f"{path}: sort uses the private field {ordered[0].lstrip('-+')}; the order of the "
+            "entries would show what it holds"
+        )
     return Settings(
         title=_string(data, "title", path),
         intro=intro,
@@ -226,7 +233,7 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
         keyword_separators=_separators(data, "keyword-separators", path, (",", ";")),
         keyword_hierarchy=_separators(data, "keyword-hierarchy-separators", path, ()),
         require_category=_bool(data, "require-category", path),
-        sort=_strings(data, "sort", path, ()),
+        sort=sort,
         source=path,
         files=tuple(files),
         private=private,

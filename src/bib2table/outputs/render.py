@@ -192,9 +192,13 @@ def md_escape(text: object) -> str:
     value = " ".join(str(text).split())
     value = _MD_SPECIAL.sub(r"\\\1", value)
     value = _MD_ENTITY.sub(r"\\&", value)
-    value = _MD_SCHEME.sub(r"\\:", value)
-    value = _MD_WWW.sub(r"\1\\.", value)
-    return _MD_EMAIL_AT.sub(WORD_JOINER + "@", value)
+    if "://" in value:
+        value = _MD_SCHEME.sub(r"\\:", value)
+    if "." in value:
+        value = _MD_WWW.sub(r"\1\\.", value)
+    if "@" in value:
+        value = _MD_EMAIL_AT.sub(WORD_JOINER + "@", value)
+    return value
 
 
 def md_url(url: object) -> str:
