@@ -4,6 +4,7 @@ addresses that GitHub's Markdown would turn into links."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -209,6 +210,16 @@ FRAGMENTS = [
     "_",
     "x",
     "é",
+    "\\",
+    "%",
+    "+",
+    "-",
+    "~",
+    "#",
+    "<",
+    ">",
+    "[",
+    "]",
 ]
 
 
@@ -227,7 +238,7 @@ def gfm_cells(markdown: str) -> list[lxml.html.HtmlElement]:
 
 
 @needs_cmark
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=int(os.environ.get("BIB2TABLE_FUZZ_EXAMPLES", "40")), deadline=None)
 @given(text=st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8).map("".join))
 def test_no_field_becomes_a_link_on_github(
     tmp_path_factory: pytest.TempPathFactory, text: str
