@@ -28,7 +28,8 @@ import watchfiles
 STEP_MS = 30
 #: How often a polled folder is looked at, in ms.
 POLL_MS = 100
-#: How often the watching thread looks up from waiting (to stop, or to watch other folders).
+#: How often the watching thread looks up from waiting (to stop, to watch other folders, and
+#: to compare the files' size and time, in case a change went untold).
 TIMEOUT_MS = 250
 
 #: File systems whose files may change on another machine, unseen by this one's notices.
@@ -87,7 +88,7 @@ class Watcher:
     ``watched`` is asked again by :meth:`refresh` (after each build: a new settings file may
     name another intro file). Use :meth:`mark` just before a build reads the files: a change
     after it makes :meth:`wait` return. Nothing is missed between two watches of different
-    folders, or before the first: the files' size and time are compared then.
+    folders, or before the first: the files' size and time are compared every 250 ms too.
     """
 
     def __init__(self, watched: Callable[[], list[Path]], poll: bool = False) -> None:
@@ -156,13 +157,12 @@ class Watcher:
                     self._condition.wait_for(lambda: self._closing, TIMEOUT_MS / 1000)
 
     def _watch(self, folders: list[Path], names: set[str]) -> None:
-        first = True
         for changes in watchfiles.watch(
             *folders,
             watch_filter=lambda _, path: path in names,
             step=STEP_MS,
             stop_event=self,
-            rust_timeout=TIMEOUT_MS,
+            rust_timeout=POLL_MS if self.polling else TIMEOUT_MS,
             yield_on_timeout=True,
             raise_interrupt=False,
             force_polling=True if self.polling else None,
@@ -170,13 +170,12 @@ class Watcher:
             recursive=False,
             ignore_permission_denied=True,
         ):
-            if first:  # now watching: did anything change before the watch began?
-                first = False
-                with self._condition:
-                    missed = stamp(self._paths) != self._seen
-                if missed:
-                    self._signal()
-            if changes:
+            # Also at every look up from waiting: the files' size and time. This catches what
+            # no notice told of: a change made before the watch began, or, when polling, a
+            # second save within the same second (the poller compares whole seconds).
+            with self._condition:
+                moved = stamp(self._paths) != self._seen
+            if changes or moved:
                 self._signal()
 
 
