@@ -322,3 +322,29 @@ def test_usage(tmp_path: Path, args: list[str], message: str) -> None:
     result = run(source, *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_bad_settings_or_template_show_why_and_keep_the_last_page(
+    tmp_path: Path, serving: Callable[..., Serving]
+) -> None:
+    write(tmp_path / "refs.bib", bib(2))
+    template = write(tmp_path / "page.html.jinja2", "<p>{{ catalogue.title }}</p>\n")
+    server = serving("refs.bib", "--template", "page.html.jinja2")
+    server.wait_built()
+
+    def news() -> str:
+        return server.get("/_bib2table/live?since=-1")[2].decode()
+
+    settings = write(tmp_path / "bib2table.toml", 'title = "Unclosed\n')
+    assert wait_for(lambda: "not valid TOML" in news()), server.said
+    assert '"stale": true' in news()
+    assert server.get("/")[2].decode().startswith("<p>refs</p>")
+    settings.write_text('title = "Closed"\n', encoding="utf-8")
+    assert wait_for(lambda: server.get("/")[2].decode().startswith("<p>Closed</p>")), server.said
+    template.write_text("{% for x in %}\n", encoding="utf-8")
+    assert wait_for(lambda: "page.html.jinja2:1: Expected an expression" in news()), news()
+    assert server.get("/")[2].decode().startswith("<p>Closed</p>")
+    template.write_text("<p>{{ catalogue.title }}!</p>\n", encoding="utf-8")
+    assert wait_for(lambda: server.get("/")[2].decode().startswith("<p>Closed!</p>")), news()
+    said = server.said
+    assert "Error: " in said and "not valid TOML" in said and "Traceback" not in said

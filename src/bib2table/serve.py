@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import html
 import json
+import os
 import secrets
 import socketserver
 import sys
@@ -97,6 +98,7 @@ class Outcome:
     notices: list[dict[str, str]] = field(default_factory=list)
     entries: int = 0
     seconds: float = 0.0
+    error: str = ""  # what stopped the build (bad settings, a broken template, …)
 
 
 class Site:
@@ -280,7 +282,15 @@ def rebuild(preview: Preview) -> Outcome:
         catalogue = choose(loaded, preview.selection)
         outputs = render_all(loaded, catalogue, preview.formats, preview.template)
     except Bib2TableError as exc:
-        return Outcome(None, notices=[{"where": "", "message": str(exc)}])
+        return Outcome(None, notices=[{"where": "", "message": str(exc)}], error=str(exc))
+    except Exception as exc:  # a bug: say so, and keep serving the last good catalogue
+        if os.environ.get("BIB2TABLE_DEBUG"):
+            raise
+        bug = (
+            f"unexpected error ({type(exc).__name__}: {exc}). This is a bug in bib2table: please "
+            "report it with the input that caused it; BIB2TABLE_DEBUG=1 shows where it happened."
+        )
+        return Outcome(None, notices=[{"where": "", "message": bug}], error=bug)
     documents = {}
     for output in outputs:
         name = "/" + preview.source.stem + EXTENSIONS[output.format]
@@ -341,6 +351,8 @@ def serve(
                     continue  # a save still under way: its next notice is on its way
                 site.publish(outcome)
                 report(outcome.problems)
+                if outcome.error:
+                    say(f"Error: {outcome.error}")
                 if outcome.documents is None:
                     say(
                         f"bib2table: {preview.source} cannot be read; the preview shows the last "
