@@ -1,7 +1,7 @@
 """``--serve`` over real sockets: what it serves, to whom, and how it stops.
 
 The page in a browser (updates, view state, problems shown) is tested in
-``tests/browser/test_serve.py``.
+``tests/browser/test_live_page.py``.
 """
 
 from __future__ import annotations
