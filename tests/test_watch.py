@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bib2table.watch import Watcher, on_network
+from serving import wait_for
 from toolkit import csv_records, run, write
 
 ENTRY = """@article{{paper{n},
@@ -32,15 +33,6 @@ ENTRY = """@article{{paper{n},
 
 def bib(count: int) -> str:
     return "\n".join(ENTRY.format(n=n) for n in range(1, count + 1))
-
-
-def wait_for(condition: Callable[[], bool], seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return condition()
 
 
 def rows(path: Path) -> int:
