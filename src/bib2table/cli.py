@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -248,7 +249,7 @@ def main(
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
         watch_files(lambda: _round(run), lambda: _watched(job), poll)
     except KeyboardInterrupt:
-        sys.exit(0)
+        _stopped()
 
 
 def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int:
@@ -268,8 +269,17 @@ def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int
     except Bib2TableError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:
-        pass
+        _stopped()
     return 0
+
+
+def _stopped() -> NoReturn:
+    """Ctrl-C or SIGTERM ended ``--watch`` or ``--serve``, which have stopped what they ran
+    (threads, server, worker processes) and written all they write: leave now, status 0.
+    Freeing a large catalogue object by object first would keep the user waiting seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass(frozen=True)
