@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import json
 import re
 import signal
 import socket
@@ -348,3 +349,22 @@ def test_bad_settings_or_template_show_why_and_keep_the_last_page(
     assert wait_for(lambda: server.get("/")[2].decode().startswith("<p>Closed!</p>")), news()
     said = server.said
     assert "Error: " in said and "not valid TOML" in said and "Traceback" not in said
+
+
+def test_pages_are_told_when_a_rebuild_starts_and_ends(
+    tmp_path: Path, serving: Callable[..., Serving]
+) -> None:
+    write(tmp_path / "refs.bib", bib(2000))
+    server = serving("refs.bib", "--no-cache")
+    server.wait_built()
+    state = json.loads(server.get("/_bib2table/live?since=-1")[2])
+    assert state["building"] is False
+    asked = f"/_bib2table/live?since={state['version']}&server={state['server']}"
+    replace(tmp_path / "refs.bib", bib(2000, {1: "Changed"}))
+    started = json.loads(server.get(asked)[2])
+    assert started["building"] is True
+    assert started["built"] == state["built"]
+    asked = f"/_bib2table/live?since={started['version']}&server={state['server']}"
+    done = json.loads(server.get(asked)[2])
+    assert done["building"] is False
+    assert done["built"] == state["built"] + 1

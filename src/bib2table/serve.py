@@ -117,8 +117,12 @@ class Site:
         self._closing = False
 
     def begin(self) -> None:
+        """A rebuild starts: pages say so; requests for a page wait for it."""
         with self._condition:
-            self._building = True
+            if not self._building:
+                self._building = True
+                self._version += 1
+                self._condition.notify_all()
 
     def publish(self, outcome: Outcome) -> None:
         """Show ``outcome``; wake every request that waits for news or for the build."""
@@ -144,6 +148,7 @@ class Site:
             "version": self._version,
             "built": self._built,
             "stale": self._stale,
+            "building": self._building,
             "source": self.source,
             "notices": self._notices,
         }

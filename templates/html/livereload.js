@@ -5,8 +5,9 @@
 //    not use up the browser's few connections to the server;
 //  - a new build reloads the page; the reader's view survives: filters, search and sort are in
 //    the address, and the scroll position and the focused field are kept in sessionStorage;
-//  - a save that cannot be read shows its problems over the last good catalogue, until the next
-//    good save; a server that went away is asked again until it is back.
+//  - while a rebuild runs, a small badge says so; a save that cannot be read shows its problems
+//    over the last good catalogue, until the next good save; a server that went away is asked
+//    again until it is back.
 // Safety: text from the server goes in with textContent only.
 (function () {
   "use strict";
@@ -80,6 +81,16 @@
   }
 
   function show(state) {
+    var badge = document.getElementById("bib2table-live-badge");
+    if (state.building && !badge) {
+      badge = element("div", "bib2table-live-badge", "Rebuilding " + state.source + "\u2026");
+      badge.id = "bib2table-live-badge";
+      badge.setAttribute("role", "status");
+      document.body.appendChild(badge);
+    } else if (!state.building && badge) {
+      badge.parentNode.removeChild(badge);
+    }
+    if (state.building) return;   // the problems stay as they are until the rebuild is done
     var old = document.getElementById("bib2table-live-overlay");
     if (old) old.parentNode.removeChild(old);
     if (!state.notices.length || dismissed === state.version) return;
@@ -110,7 +121,7 @@
     document.body.appendChild(overlay);
   }
 
-  function hide() {
+  function hide() {   // until the next save's outcome
     dismissed = latest.version;
     show(latest);
   }

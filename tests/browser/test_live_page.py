@@ -155,6 +155,25 @@ def test_the_view_survives_an_update(live: Live) -> None:
     assert live.errors == []
 
 
+def test_a_badge_tells_of_a_rebuild_under_way(live: Live) -> None:
+    write(live.source, bib(2000))
+    live.start("--no-cache")  # a rebuild of 2,000 entries then takes a good part of a second
+    page = live.open()
+    said: list[str] = []
+    page.on("console", lambda message: said.append(message.text))
+    page.evaluate(
+        """() => new MutationObserver(() => {
+             const badge = document.getElementById("bib2table-live-badge");
+             if (badge) console.log("badge: " + badge.textContent);
+           }).observe(document.body, { childList: true })"""
+    )
+    live.source.write_text(bib(2000, {1: "Rebuilt"}), encoding="utf-8")
+    expect(page.locator("#paper1")).to_contain_text("Rebuilt", timeout=SECONDS)
+    assert "badge: Rebuilding refs.bib\u2026" in said
+    expect(page.locator("#bib2table-live-badge")).to_have_count(0)
+    assert live.errors == []
+
+
 def test_problems_show_over_the_last_good_catalogue_until_the_next_good_save(live: Live) -> None:
     write(live.source, bib(3))
     live.start()
