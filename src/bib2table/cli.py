@@ -31,8 +31,6 @@ from bib2table.pipeline import (
     render_all,
 )
 from bib2table.problems import Problem, Severity
-from bib2table.serve import Preview, serve
-from bib2table.watch import watch as watch_files
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -244,6 +242,8 @@ def main(
 
     if not watch:
         sys.exit(run())
+    from bib2table.watch import watch as watch_files  # only now: a plain run needs no watcher
+
     try:
         paths = ", ".join(str(p) for p in _watched(job) if p.exists())
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
@@ -254,6 +254,8 @@ def main(
 
 def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int:
     """``--serve``: the live preview, until Ctrl-C or SIGTERM (status 0)."""
+    from bib2table.serve import Preview, serve  # only now: a plain run needs no server
+
     preview = Preview(
         job.source, job.formats, selection, job.config, job.template, job.encoding, job.cache
     )
