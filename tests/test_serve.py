@@ -368,3 +368,31 @@ def test_pages_are_told_when_a_rebuild_starts_and_ends(
     done = json.loads(server.get(asked)[2])
     assert done["building"] is False
     assert done["built"] == state["built"] + 1
+
+
+def test_a_long_standing_broken_entry_does_not_stop_the_preview(
+    tmp_path: Path, serving: Callable[..., Serving]
+) -> None:
+    """Entries that could not be read before do not hold back the next save; new ones do."""
+    keyless = "@article{,\n  title = {No key},\n}\n"
+    source = write(tmp_path / "refs.bib", bib(2) + "\n" + keyless + "\n" + bib(4)[len(bib(2)) :])
+    server = serving("refs.bib", "--csv")
+    server.wait_built()
+
+    def csv() -> str:
+        return server.get("/refs.csv")[2].decode()
+
+    def news() -> dict[str, object]:
+        return dict(json.loads(server.get("/_bib2table/live?since=-1")[2]))
+
+    assert "Paper 4" in csv()
+    assert news()["stale"] is False
+    assert "entry has no key" in str(news()["notices"])
+    text = source.read_text(encoding="utf-8")
+    source.write_text("\n\n" + text.replace("Paper 3", "Paper three"), encoding="utf-8")
+    assert wait_for(lambda: "Paper three" in csv()), server.said  # the line moved: same problem
+    assert news()["stale"] is False
+    source.write_text(text + "\n@article{open,\n  title = {Never closed\n", encoding="utf-8")
+    assert wait_for(lambda: news()["stale"] is True), server.said
+    assert "Paper three" in csv()
+    assert "block is not closed" in str(news()["notices"])

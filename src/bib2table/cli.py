@@ -14,6 +14,7 @@ from typing import NoReturn
 import click
 
 from bib2table import __version__
+from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import candidates, load_settings
 from bib2table.check import FORMATS as CHECK_FORMATS
@@ -21,15 +22,7 @@ from bib2table.check import check_file, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, OutputError
 from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import write_outputs, write_stdout
-from bib2table.pipeline import (
-    EXTENSIONS,
-    Loaded,
-    Output,
-    choose,
-    load,
-    reads_cleanly,
-    render_all,
-)
+from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
 from bib2table.problems import Problem, Severity
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -305,7 +298,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
         progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
         try:
             loaded = load(job.source, job.config, job.encoding, job.cache, progress)
-            if watching and not reads_cleanly(loaded.parsed):
+            if watching and not _complete(loaded.parsed):
                 _report(loaded.catalogue.problems)
                 click.echo(
                     f"bib2table: {job.source} does not read cleanly; outputs left as they "
@@ -353,6 +346,11 @@ def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
     if job.output is not None and str(job.output) != "-":
         return {job.output: outputs[0].text}
     return {}
+
+
+def _complete(parsed: ParsedBib) -> bool:
+    """Whether a file just saved reads cleanly: half-written or emptied files do not."""
+    return bool(parsed.entries) and not any(p.severity is Severity.ERROR for p in parsed.problems)
 
 
 def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str) -> int:

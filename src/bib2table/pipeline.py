@@ -19,7 +19,6 @@ from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import TemplateError
 from bib2table.outputs.clean import check_page
 from bib2table.outputs.render import FORMATS, render
-from bib2table.problems import Severity
 from bib2table.workers import MINIMUM, map_in_halves
 
 #: Told, now and then, what a long run is doing.
@@ -72,12 +71,6 @@ def load(
     if store is not None:
         store.save()
     return Loaded(settings, parsed, catalogue)
-
-
-def reads_cleanly(parsed: ParsedBib) -> bool:
-    """Whether a file just saved reads cleanly: half-written or emptied files do not (what
-    ``--watch`` and ``--serve`` ask before they replace what they have)."""
-    return bool(parsed.entries) and not any(p.severity is Severity.ERROR for p in parsed.problems)
 
 
 def build(

@@ -19,6 +19,7 @@ import errno
 import html
 import json
 import os
+import re
 import secrets
 import socketserver
 import sys
@@ -34,7 +35,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from bib2table.catalogue.selection import Selection
 from bib2table.errors import Bib2TableError, OutputError
 from bib2table.outputs.live import split_page, state_block
-from bib2table.pipeline import EXTENSIONS, choose, load, reads_cleanly, render_all
+from bib2table.pipeline import EXTENSIONS, choose, load, render_all
 from bib2table.problems import Problem, Severity
 from bib2table.watch import Watcher, stopped_by_signals
 
@@ -65,6 +66,11 @@ _PLACEHOLDER = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+#: An entry that cannot be read, as saves are compared: its key and what is wrong.
+Kind = tuple[str, str]
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,7 @@ class Outcome:
     entries: int = 0
     seconds: float = 0.0
     error: str = ""  # what stopped the build (bad settings, a broken template, …)
+    kinds: frozenset[Kind] = frozenset()  # the shown catalogue's entries that cannot be read
 
 
 class Site:
@@ -113,6 +120,7 @@ class Site:
         self._stale = False  # the documents are older than the last save
         self._notices: list[dict[str, str]] = []
         self._documents = _placeholder(self.source)
+        self.tolerated: frozenset[Kind] | None = None  # see rebuild(); None: nothing shown yet
         self._building = True
         self._closing = False
 
@@ -129,6 +137,7 @@ class Site:
         with self._condition:
             if outcome.documents is not None:
                 self._documents = outcome.documents
+                self.tolerated = outcome.kinds
                 self._built += 1
             self._stale = outcome.documents is None
             self._notices = outcome.notices
@@ -273,16 +282,23 @@ def listen(port: int, site: Site) -> _Server:
     raise AssertionError("unreachable")
 
 
-def rebuild(preview: Preview) -> Outcome:
-    """Build every output of ``preview`` through the pipeline, as a normal run does."""
+def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outcome:
+    """Build every output of ``preview`` through the pipeline, as a normal run does.
+
+    A save with entries that cannot be read is shown only if each of them is one that the
+    catalogue shown now has too (``tolerated``; None: anything goes, as at the start): so a
+    file with a long-standing broken entry is still previewed, while a save caught half
+    written, or a new mistake, leaves the last good catalogue in place.
+    """
     started = time.perf_counter()
     try:
         loaded = load(preview.source, preview.config, preview.encoding, preview.cache)
-        if not reads_cleanly(loaded.parsed):
-            errors = [p for p in loaded.parsed.problems if p.severity is Severity.ERROR]
-            if not errors:
-                empty = "no entries (emptied, or half saved?)"
-                errors = [Problem(str(preview.source), 0, "", empty)]
+        errors = [p for p in loaded.parsed.problems if p.severity is Severity.ERROR]
+        if not loaded.parsed.entries:
+            empty = "no entries (emptied, or half saved?)"
+            errors = errors or [Problem(str(preview.source), 0, "", empty)]
+            return Outcome(None, loaded.catalogue.problems, _notices(errors))
+        if tolerated is not None and not {_kind(p) for p in errors} <= tolerated:
             return Outcome(None, loaded.catalogue.problems, _notices(errors))
         catalogue = choose(loaded, preview.selection)
         outputs = render_all(loaded, catalogue, preview.formats, preview.template)
@@ -306,8 +322,14 @@ def rebuild(preview: Preview) -> Outcome:
         else:
             documents[name] = Document("text/plain; charset=utf-8", output.text.encode())
     errors = [p for p in catalogue.problems if p.severity is Severity.ERROR]
-    seconds = time.perf_counter() - started
-    return Outcome(documents, catalogue.problems, _notices(errors), len(catalogue.entries), seconds)
+    kinds = frozenset(_kind(p) for p in errors)
+    entries, seconds = len(catalogue.entries), time.perf_counter() - started
+    return Outcome(documents, catalogue.problems, _notices(errors), entries, seconds, kinds=kinds)
+
+
+def _kind(problem: Problem) -> Kind:
+    """A problem as saves are compared: where it is may move, what it is does not."""
+    return problem.key, _NUMBER.sub("#", problem.message)
 
 
 def _notices(problems: list[Problem]) -> list[dict[str, str]]:
@@ -350,7 +372,7 @@ def serve(
             while True:
                 watcher.mark()
                 site.begin()
-                outcome = rebuild(preview)
+                outcome = rebuild(preview, site.tolerated)
                 watcher.refresh()
                 if outcome.documents is None and watcher.pending():
                     continue  # a save still under way: its next notice is on its way

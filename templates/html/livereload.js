@@ -105,7 +105,7 @@
     var count = state.notices.length + (state.notices.length === 1 ? " problem" : " problems");
     var heading = state.stale
       ? state.source + " cannot be read: " + count + ". The catalogue below is the last one that could."
-      : "The catalogue below lost entries: " + count + ".";
+      : "Some entries of " + state.source + " cannot be read and are left out: " + count + ".";
     box.appendChild(close);
     box.appendChild(element("p", "bib2table-live-heading", heading));
     var list = element("ul", "bib2table-live-list");

@@ -210,6 +210,19 @@ def test_a_page_opened_while_the_file_is_broken_shows_why(live: Live) -> None:
     assert live.errors == []
 
 
+def test_entries_left_out_are_named_over_the_catalogue(live: Live) -> None:
+    write(live.source, bib(3) + "\n@article{,\n  title = {No key},\n}\n")
+    live.start()
+    page = live.open()
+    overlay = page.locator("#bib2table-live-overlay")
+    expect(overlay).to_contain_text("cannot be read and are left out: 1 problem")
+    expect(overlay).to_contain_text(f"refs.bib:{bib(3).count(chr(10)) + 2}")
+    expect(page.locator("#paper3")).to_have_count(1)
+    page.locator(".bib2table-live-close").click()
+    expect(overlay).to_have_count(0)
+    assert live.errors == []
+
+
 def test_it_survives_deleting_truncating_and_replacing_the_input(live: Live) -> None:
     write(live.source, bib(3))
     live.start()
