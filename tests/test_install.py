@@ -24,6 +24,8 @@ TEMPLATE_FILES = [
     "bib2table/templates/catalogue.csv.jinja2",
     "bib2table/templates/html/catalogue.css",
     "bib2table/templates/html/catalogue.js",
+    "bib2table/templates/html/livereload.js",
+    "bib2table/templates/html/livereload.css",
 ]
 
 SMALL_BIB = r"""@article{knuth1984literate,
