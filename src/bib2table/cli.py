@@ -72,6 +72,13 @@ class _Command(click.Command):
 )
 @click.option("--csv", "formats", flag_value="csv", multiple=True, help="Write a CSV table.")
 @click.option(
+    "--json",
+    "formats",
+    flag_value="json",
+    multiple=True,
+    help="Write the catalogue as CSL-JSON (for Zotero, pandoc, citeproc, site generators).",
+)
+@click.option(
     "--bib",
     "formats",
     flag_value="bib",
@@ -89,7 +96,8 @@ class _Command(click.Command):
     "--out-dir",
     metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .bib (DIR is created).",
+    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .json, .bib (DIR is "
+    "created).",
 )
 @click.option(
     "--update",
@@ -374,7 +382,7 @@ def _check_usage(
     formats, output, out_dir = job.formats, job.output, job.out_dir
     if not formats and not check:
         raise click.UsageError(
-            "choose an output format: --html, --markdown, --csv or --bib (or --check)"
+            "choose an output format: --html, --markdown, --csv, --json or --bib (or --check)"
         )
     if output is not None and out_dir is not None:
         raise click.UsageError("use either -o/--output or --out-dir, not both")
