@@ -79,9 +79,7 @@ def test_each_paper_once_under_its_first_category(tmp_path: Path) -> None:
     titles = [li.find("a").text_content() for li in items(page)]
     assert len(titles) == len(catalogue.entries) == 57
     moonshine = page.xpath("//li[a='Moonshine: Distilling with Cheap Convolutions']")
-    assert [li.xpath("preceding::h2[1]")[0].text_content() for li in moonshine] == [
-        "Distillation"
-    ]
+    assert [li.xpath("preceding::h2[1]")[0].text_content() for li in moonshine] == ["Distillation"]
 
 
 def test_papers_without_a_category_go_to_other(tmp_path: Path) -> None:
