@@ -8,12 +8,14 @@ workflow's own commands are run here too, as GitHub's runner would run them.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import stat
 import subprocess
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -326,7 +328,8 @@ def test_a_second_run_keeps_everything(initialised: Path, shim: dict[str, str]) 
     lines = again.stdout.splitlines()
     assert "  bib2table.toml: kept: settings found" in lines
     assert "  README.md: kept: its bib2table section is up to date" in lines
-    assert "  .pre-commit-config.yaml: kept: already as init writes it" in lines
+    assert "  .pre-commit-config.yaml: kept: it has bib2table's hooks" in lines
+    assert f"  {WORKFLOW}: kept: already as init writes it" in lines
 
 
 def test_existing_files_are_kept_unless_forced(repo: Path, shim: dict[str, str]) -> None:
@@ -341,7 +344,8 @@ def test_existing_files_are_kept_unless_forced(repo: Path, shim: dict[str, str])
     assert result.returncode == 0, result.stderr
     for name, text in own.items():
         assert (repo / name).read_text(encoding="utf-8") == text
-    assert "  .pre-commit-config.yaml: kept: it exists (--force replaces it)" in result.stdout
+    assert f"  {WORKFLOW}: kept: it exists (--force replaces it)" in result.stdout
+    assert "  .pre-commit-config.yaml: kept: add bib2table's hooks" in result.stdout
     readme = (repo / "README.md").read_text(encoding="utf-8")
     assert readme.startswith("<!-- bib2table:begin -->\n# Mine\n")  # with the settings in place
     assert "| Cutting |" in readme
@@ -742,3 +746,69 @@ def test_python_dash_m_runs_init(repo: Path, shim: dict[str, str]) -> None:
     result = sh(repo, shim, sys.executable, "-m", "bib2table", "init", "--help")
     assert result.returncode == 0
     assert result.stdout.startswith("Usage: bib2table init")
+
+
+# --- a pre-commit configuration that is there already ----------------------------------------
+
+OTHER_REPO = """\
+# the list's own checks
+repos:
+{indent}- repo: https://github.com/pre-commit/pre-commit-hooks
+{indent}  rev: v4.6.0
+{indent}  hooks:
+{indent}    - id: trailing-whitespace
+{indent}    - id: check-yaml
+      # a comment deeper in
+"""
+
+
+@pytest.mark.parametrize("indent", ["  ", "", "    "], ids=["two", "indentless", "four"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_the_hooks_are_added_to_a_configuration_there(
+    repo: Path, shim: dict[str, str], indent: str, newline: str
+) -> None:
+    original = OTHER_REPO.format(indent=indent).replace("\n", newline)
+    (repo / ".pre-commit-config.yaml").write_bytes(original.encode("utf-8"))
+    result = init(repo, shim, "compression.bib")
+    assert "  .pre-commit-config.yaml: added bib2table's hooks to its repos" in result.stdout
+    text = (repo / ".pre-commit-config.yaml").read_bytes().decode("utf-8")
+    assert text.startswith(original)
+    assert ("\n" in text.replace("\r\n", "")) is (newline == "\n")
+    repos = load_yaml(repo / ".pre-commit-config.yaml")["repos"]
+    assert [r["repo"] for r in repos] == [
+        "https://github.com/pre-commit/pre-commit-hooks",
+        "local",
+    ]
+    assert [h["id"] for h in repos[1]["hooks"]] == ["bib2table-check", "bib2table-readme"]
+    done = pre_commit(repo, shim, "validate-config", ".pre-commit-config.yaml")
+    assert done.returncode == 0, done.stdout + done.stderr
+    again = init(repo, shim, "compression.bib")
+    assert "  .pre-commit-config.yaml: kept: it has bib2table's hooks" in again.stdout
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "repos: []\n",
+        "repos:\n  - repo: local\n    hooks: []\ndefault_stages: [pre-commit]\n",
+        "repos:\n\t- repo: local\n",
+        "minimum_pre_commit_version: '3.0'\n",
+        "repos:\n  - {repo: local, hooks: []}\n---\nrepos: []\n",
+    ],
+    ids=["flow", "key_after", "tabs", "no_repos", "two_documents"],
+)
+def test_a_configuration_init_cannot_extend_is_kept(
+    repo: Path, shim: dict[str, str], config: str
+) -> None:
+    write(repo / ".pre-commit-config.yaml", config)
+    result = init(repo, shim, "compression.bib")
+    assert result.returncode == 0, result.stderr
+    assert (repo / ".pre-commit-config.yaml").read_text(encoding="utf-8") == config
+    assert "kept: add bib2table's hooks to its repos by hand (see below)" in result.stdout
+    shown = result.stdout.split("at the end of the repos: list of .pre-commit-config.yaml:\n")[1]
+    snippet = "".join(
+        itertools.takewhile(lambda line: line.startswith(" " * 7), shown.splitlines(True))
+    )
+    hooks = yaml.safe_load(textwrap.dedent(snippet))
+    assert hooks[0]["repo"] == "local"
+    assert hooks[0]["hooks"][1]["args"] == ["compression.bib"]

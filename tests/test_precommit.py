@@ -237,7 +237,8 @@ def test_the_local_hooks_are_the_hooks_files(tmp_path: Path) -> None:
     yaml = pytest.importorskip("yaml")
     from bib2table.init import render_file
 
-    config = yaml.safe_load(render_file("pre-commit-config.yaml.jinja2", source="compression.bib"))
+    repo = render_file("pre-commit-repo.yaml.jinja2", source="compression.bib")
+    config = yaml.safe_load(render_file("pre-commit-config.yaml.jinja2", repo=repo))
     (local,) = config["repos"]
     assert local["repo"] == "local"
     same = ("id", "name", "entry", "files", "pass_filenames")

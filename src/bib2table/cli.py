@@ -517,12 +517,14 @@ def init_command(source: Path | None, title: str | None, install: str | None, fo
                           most used first
       README.md           the catalogue's section, between its markers (added at
                           the end when missing; the rest of the file is kept)
-      .pre-commit-config.yaml   bib2table's hooks, for pre-commit
+      .pre-commit-config.yaml   bib2table's hooks, for pre-commit (added to
+                          the repos: of yours when it can be done safely)
       .github/workflows/catalogue.yml   checks pull requests; publishes the page
                           from the default branch with GitHub Pages
 
-    A file that exists is kept unless --force is given (README.md is only added
-    to). Nothing is written if anything fails. Then it says what to do next.
+    A file that exists is kept (README.md and .pre-commit-config.yaml are
+    added to), unless --force replaces it; README.md is never replaced.
+    Nothing is written if anything fails. Then it says what to do next.
     Without INPUT, the only .bib in the repository's top folder is used.
 
     \b

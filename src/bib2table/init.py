@@ -20,6 +20,7 @@ import re
 import shlex
 import subprocess
 import tempfile
+import textwrap
 import tomllib
 import unicodedata
 from collections import Counter
@@ -45,6 +46,7 @@ from bib2table.problems import Problem
 README = "README.md"
 PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
 WORKFLOW = ".github/workflows/catalogue.yml"
+HOOKS_BY_HAND = "kept: add bib2table's hooks to its repos by hand (see below)"
 #: Keywords people use for "everything else": proposed last, whatever their count.
 CATCH_ALL = {"other", "others", "misc", "miscellaneous", "uncategorized", "uncategorised"}
 #: Keywords listed, commented out, after the proposed categories.
@@ -114,6 +116,13 @@ class Plan:
     install: str | None = None
     pages_url: str = ""
     git: bool = True
+    #: bib2table's hooks as an item of ``repos:`` (to add by hand when init could not)
+    hooks: str = ""
+
+    @property
+    def hooks_by_hand(self) -> bool:
+        """Whether the maintainer has to add bib2table's hooks to their pre-commit file."""
+        return any(f.path == PRE_COMMIT_CONFIG and f.done == HOOKS_BY_HAND for f in self.files)
 
 
 def plan(
@@ -156,8 +165,8 @@ def plan(
     section, entries, problems = _section(bib, None if found else settings_text)
     result.entries, result.problems = entries, problems
     result.files.append(_readme(top / README, section))
-    hooks = render_file("pre-commit-config.yaml.jinja2", source=relative)
-    result.files.append(_planned(top / PRE_COMMIT_CONFIG, top, hooks, force))
+    result.hooks = render_file("pre-commit-repo.yaml.jinja2", source=relative)
+    result.files.append(_pre_commit(top / PRE_COMMIT_CONFIG, result.hooks, force))
     if install is None:
         result.files.append(Planned(WORKFLOW, None, "not written: say where CI gets bib2table"))
     else:
@@ -371,6 +380,42 @@ def _readme(path: Path, section: str) -> Planned:
     if updated == document:
         return Planned(README, None, "kept: its bib2table section is up to date")
     return Planned(README, updated, done)
+
+
+def _pre_commit(path: Path, hooks: str, force: bool) -> Planned:
+    """A new ``.pre-commit-config.yaml`` with bib2table's hooks; or the one there with them
+    added at the end of its ``repos:`` list, when that list is a block list that ends the
+    file (else it is kept, and the summary shows what to add)."""
+    text = render_file("pre-commit-config.yaml.jinja2", repo=hooks)
+    if force or not (path.exists() or path.is_symlink()):
+        return _planned(path, path.parent, text, force)
+    document = read_document(path)
+    if re.search(r"^\s*-?\s*id:\s*bib2table-check\s*$", document, re.MULTILINE):
+        return Planned(PRE_COMMIT_CONFIG, None, "kept: it has bib2table's hooks")
+    added = add_repo(document, hooks)
+    if added is None:
+        return Planned(PRE_COMMIT_CONFIG, None, HOOKS_BY_HAND)
+    return Planned(PRE_COMMIT_CONFIG, added, "added bib2table's hooks to its repos")
+
+
+def add_repo(document: str, item: str) -> str | None:
+    """``document`` (a ``.pre-commit-config.yaml``) with ``item`` as the last entry of its
+    ``repos:`` list, indented as the entries there; None unless ``repos:`` is the last
+    top-level key and holds a block list (the only shape this edit cannot break)."""
+    lines = document.splitlines()
+    starts = [n for n, line in enumerate(lines) if re.fullmatch(r"repos:\s*(#.*)?", line)]
+    if len(starts) != 1 or "\t" in document:
+        return None
+    body = [line for line in lines[starts[0] + 1 :] if line.strip() and line.strip()[0] != "#"]
+    if any(not line[0].isspace() and not line.startswith("- ") for line in body):
+        return None  # another top-level key follows the list
+    items = [len(m.group(1)) for line in body if (m := re.match(r"( *)- ", line))]
+    if not items or min(items) != items[0]:
+        return None
+    newline = "\r\n" if "\r\n" in document else "\n"
+    indented = textwrap.indent(item.rstrip("\n"), " " * items[0]).replace("\n", newline)
+    ending = "" if document.endswith(("\n", "\r")) else newline
+    return f"{document}{ending}{indented}{newline}"
 
 
 def _planned(path: Path, root: Path, text: str, force: bool) -> Planned:
