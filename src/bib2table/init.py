@@ -30,14 +30,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from bib2table.bibtex.parse import parse_file
 from bib2table.cache import Cache
 from bib2table.catalogue.model import MAX_AUTOMATIC_CATEGORIES, Vocabulary, build_catalogue
 from bib2table.catalogue.settings import SETTINGS_FILE, Settings, load_settings
 from bib2table.errors import Bib2TableError, OutputError
-from bib2table.outputs.render import builtin_templates
+from bib2table.outputs.render import Format, make_environment
 from bib2table.outputs.update import BEGIN, END, has_markers, read_document, replace_section
 from bib2table.outputs.write import write_outputs
 from bib2table.pipeline import is_spreadsheet, load, render_all
@@ -495,23 +493,15 @@ def _pages_url(root: Path) -> str:
 
 def render_file(name: str, **values: Any) -> str:
     """Render one of the ``templates/init/`` files; values are quoted by the filters."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(builtin_templates() / "init"),
-        autoescape=False,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = make_environment(Format("init", name, ""))
     env.filters.update(
         toml_string=toml_string,
         toml_key=toml_key,
         toml_list=lambda items: "[" + ", ".join(toml_string(i) for i in items) + "]",
         comment=comment,
         yaml_string=yaml_string,
-        shell_quote=shlex.quote,
     )
-    return env.get_template(name).render(**values)
+    return env.get_template(f"init/{name}").render(**values)
 
 
 def toml_string(value: object) -> str:

@@ -52,23 +52,23 @@ class Layout:
     json: str = "csl"
 
 
+#: Where a venue is, the first non-empty wins: the Venue column and the Markdown list's venue.
+VENUE_FIELDS = (
+    "venue",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "howpublished",
+    "school",
+    "institution",
+    "publisher",
+)
+
 DEFAULT_COLUMNS = (
     Column("Year", ("year", "date")),
     Column("Author", ("author", "editor"), format="names"),
     Column("Title", ("title",), link=True),
-    Column(
-        "Venue",
-        (
-            "venue",
-            "journal",
-            "journaltitle",
-            "booktitle",
-            "howpublished",
-            "school",
-            "institution",
-            "publisher",
-        ),
-    ),
+    Column("Venue", VENUE_FIELDS),
 )
 
 

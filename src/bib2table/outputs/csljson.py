@@ -17,8 +17,9 @@ import re
 from typing import Any
 
 from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, web_address
+from bib2table.bibtex.names import Name
 from bib2table.catalogue.model import Catalogue, Entry
-from bib2table.outputs.fields import Person, entry_links, first_text, people, text
+from bib2table.outputs.fields import entry_links, first_text, people, text
 
 #: BibTeX and BibLaTeX entry types -> CSL types; anything else is a "document".
 TYPES = {
@@ -154,7 +155,7 @@ def csl_item(catalogue: Catalogue, entry: Entry) -> dict[str, Any]:
     for role in ("author", "editor", "translator"):
         found, _ = people(catalogue, entry, role)
         if found:
-            item[role] = [_name(person) for person in found]
+            item[role] = [_name(name) for name in found]
     date = _issued(catalogue, entry)
     if date:
         item["issued"] = date
@@ -204,15 +205,16 @@ def _type(kind: str, arxiv: str) -> str:
     return TYPES.get(kind, "document")
 
 
-def _name(person: Person) -> dict[str, str]:
-    """A CSL name: family, given, non-dropping particle (BibTeX's "von"), suffix ("Jr")."""
-    if person.literal:
-        return {"literal": person.literal}
+def _name(name: Name) -> dict[str, str]:
+    """A CSL name: family, given, non-dropping particle (BibTeX's "von"), suffix ("Jr"); a
+    name shown as written is a literal."""
+    if name.odd:
+        return {"literal": name.last}
     parts = {
-        "family": person.family,
-        "given": person.given,
-        "non-dropping-particle": person.particle,
-        "suffix": person.suffix,
+        "family": name.last,
+        "given": name.first,
+        "non-dropping-particle": name.von,
+        "suffix": name.jr,
     }
     return {key: value for key, value in parts.items() if value}
 

@@ -8,7 +8,6 @@ only for ``http``/``https`` addresses, DOIs and arXiv identifiers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bib2table.bibtex.addresses import is_safe_url, unescape_url
@@ -16,36 +15,6 @@ from bib2table.bibtex.latex import decode
 from bib2table.bibtex.names import Name, split_names
 from bib2table.catalogue.cite import Link, links
 from bib2table.catalogue.model import Catalogue, Entry
-
-#: Where a list item's venue comes from, the first non-empty wins (as the table's Venue).
-VENUE_FIELDS = (
-    "venue",
-    "journal",
-    "journaltitle",
-    "booktitle",
-    "howpublished",
-    "school",
-    "institution",
-    "publisher",
-)
-
-
-@dataclass(frozen=True)
-class Person:
-    """One name of an author or editor list, its parts decoded (``literal``: shown as is)."""
-
-    family: str = ""
-    given: str = ""
-    particle: str = ""
-    suffix: str = ""
-    literal: str = ""
-
-    def display(self) -> str:
-        """As a reader writes it: "Given particle Family, Suffix"."""
-        if self.literal:
-            return self.literal
-        core = " ".join(p for p in (self.given, self.particle, self.family) if p)
-        return f"{core}, {self.suffix}" if self.suffix else core
 
 
 def text(catalogue: Catalogue, entry: Entry, name: str) -> str:
@@ -65,22 +34,21 @@ def first_text(catalogue: Catalogue, entry: Entry, names: tuple[str, ...]) -> st
     return ""
 
 
-def people(catalogue: Catalogue, entry: Entry, name: str) -> tuple[list[Person], bool]:
-    """The names of an ``author`` or ``editor`` field, and whether it ends in ``and others``."""
+def people(catalogue: Catalogue, entry: Entry, name: str) -> tuple[list[Name], bool]:
+    """The names of an ``author`` or ``editor`` field, each part decoded, and whether the
+    list ends in ``and others``. A name to show as it is (``odd`` set, in ``last``) is one
+    BibTeX cannot read, or one braced group such as ``{World Health Organization}``."""
     names, others = split_names(entry.fields.get(name, ""))
-    return [_person(catalogue, n) for n in names], others
+    return [_decoded(catalogue, n) for n in names], others
 
 
-def _person(catalogue: Catalogue, name: Name) -> Person:
+def _decoded(catalogue: Catalogue, name: Name) -> Name:
     def shown(part: str) -> str:
         return " ".join(decode(part, catalogue.macros).text.split()) if part else ""
 
-    # A name BibTeX cannot read, or one braced group ({Barnes and Noble}, {World Health
-    # Organization}), is a name to show as it is, not a family name with parts.
-    whole = not (name.first or name.von or name.jr) and _one_group(name.last)
-    if name.odd or whole:
-        return Person(literal=shown(name.last))
-    return Person(shown(name.last), shown(name.first), shown(name.von), shown(name.jr))
+    if name.odd or (not (name.first or name.von or name.jr) and _one_group(name.last)):
+        return Name(last=shown(name.last), odd=name.odd or "one braced group")
+    return Name(shown(name.first), shown(name.von), shown(name.last), shown(name.jr))
 
 
 def _one_group(value: str) -> bool:

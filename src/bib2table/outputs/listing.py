@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from bib2table.catalogue.cite import Link
 from bib2table.catalogue.model import Catalogue, Entry
-from bib2table.outputs.fields import VENUE_FIELDS, authors_text, entry_links, first_text, text
+from bib2table.catalogue.settings import VENUE_FIELDS
+from bib2table.outputs.fields import authors_text, entry_links, first_text, text
 
 #: The section for papers without a category (merged with a category of that label).
 OTHER = "Other"
