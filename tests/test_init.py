@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from bib2table import build
 from bib2table.catalogue.settings import read_settings
-from bib2table.init import default_install, detect_hierarchy, install_from_direct_url
+from bib2table.init import default_install, detect_hierarchy, install_from_direct_url, pages_url
 from paths import COMPRESSION_BIB, REPO
 from toolkit import run, write
 
@@ -138,7 +138,13 @@ def test_init_writes_the_four_files_and_says_what_next(
     assert "Next steps:" in lines
     assert "       bib2table compression.bib --markdown --update README.md" in lines
     assert "       python3 -m pip install pre-commit && pre-commit install" in lines
-    assert 'choose "GitHub Actions" as the' in result.stdout
+    assert '     choose "GitHub Actions" as the source.' in lines
+    add = "       git add compression.bib bib2table.toml README.md .pre-commit-config.yaml "
+    assert add + ".github/workflows/catalogue.yml" in lines
+    assert (
+        "       git remote add origin URL-OF-THE-GITHUB-REPOSITORY && git push -u origin HEAD"
+        in lines
+    )
 
 
 def test_the_categories_of_this_repository_are_reproduced(repo: Path, shim: dict[str, str]) -> None:
@@ -508,6 +514,25 @@ def test_the_pages_address_comes_from_a_github_remote(repo: Path, shim: dict[str
     git(repo, shim, "remote", "add", "origin", "git@github.com:Ann-Keeper/awesome-compression.git")
     result = init(repo, shim, "compression.bib")
     assert "https://ann-keeper.github.io/awesome-compression/" in result.stdout
+    assert "       git push" in result.stdout.splitlines()
+    assert "git remote add" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("remote", "url"),
+    [
+        (
+            "https://github.com/lab/awesome-compression.git",
+            "https://lab.github.io/awesome-compression/",
+        ),
+        ("https://github.com/Lab/papers", "https://lab.github.io/papers/"),
+        ("git@github.com:lab/lab.github.io.git", "https://lab.github.io/"),
+        ("https://gitlab.com/lab/papers.git", ""),
+        ("", ""),
+    ],
+)
+def test_pages_url(remote: str, url: str) -> None:
+    assert pages_url(remote) == url
 
 
 # --- proposals from other exports --------------------------------------------------------

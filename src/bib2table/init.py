@@ -112,10 +112,22 @@ class Plan:
     files: list[Planned] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     install: str | None = None
-    pages_url: str = ""
     git: bool = True
+    #: the ``origin`` remote of the repository, if it has one
+    remote: str = ""
     #: bib2table's hooks as an item of ``repos:`` (to add by hand when init could not)
     hooks: str = ""
+
+    @property
+    def pages_url(self) -> str:
+        return pages_url(self.remote)
+
+    @property
+    def to_commit(self) -> str:
+        """The files to commit (the input, and those init set up that are there), for the
+        shell; once the files are written."""
+        there = [f.path for f in self.files if f.written or (self.root / f.path).exists()]
+        return shlex.join(dict.fromkeys([self.source, *there]))
 
     @property
     def hooks_by_hand(self) -> bool:
@@ -155,7 +167,7 @@ def plan(
         "bib2table.toml.jinja2", title=readme_title, source=relative, proposals=proposals
     )
     result = Plan(top, relative, 0, proposals, install=install, git=git)
-    result.pages_url = _pages_url(top) if git else ""
+    result.remote = origin(top) if git else ""
     if found:
         result.files.append(Planned(_shown(settings_path, top), None, "kept: settings found"))
     else:
@@ -473,8 +485,8 @@ def _one_word(text: str) -> bool:
     return not any(c.isspace() or unicodedata.category(c).startswith("C") for c in text)
 
 
-def _pages_url(root: Path) -> str:
-    """Where GitHub Pages publishes the repository, when its ``origin`` is on GitHub."""
+def origin(root: Path) -> str:
+    """The address of the repository's ``origin`` remote, or ``""``."""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         found = subprocess.run(
             ["git", "-C", str(root), "remote", "get-url", "origin"],
@@ -483,12 +495,19 @@ def _pages_url(root: Path) -> str:
             timeout=30,
             check=False,
         )
-        match = _GITHUB_REMOTE.fullmatch(found.stdout.strip())
-        if found.returncode == 0 and match:
-            owner, name = match.group(1), match.group(2)
-            site = f"https://{owner.lower()}.github.io/"
-            return site if name.lower() == f"{owner.lower()}.github.io" else f"{site}{name}/"
+        if found.returncode == 0:
+            return found.stdout.strip()
     return ""
+
+
+def pages_url(remote: str) -> str:
+    """Where GitHub Pages publishes a repository whose ``origin`` is on GitHub, or ``""``."""
+    match = _GITHUB_REMOTE.fullmatch(remote)
+    if not match:
+        return ""
+    owner, name = match.group(1).lower(), match.group(2)
+    site = f"https://{owner}.github.io/"
+    return site if name.lower() == f"{owner}.github.io" else f"{site}{name}/"
 
 
 def render_file(name: str, **values: Any) -> str:
