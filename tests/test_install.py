@@ -25,11 +25,14 @@ TEMPLATE_FILES = [
     "bib2table/templates/catalogue.json.jinja2",
     "bib2table/templates/html/catalogue.css",
     "bib2table/templates/html/catalogue.js",
+    "bib2table/templates/html/livereload.js",
+    "bib2table/templates/html/livereload.css",
     "bib2table/templates/markdown/sections.md.jinja2",
     "bib2table/templates/init/bib2table.toml.jinja2",
     "bib2table/templates/init/catalogue.yml.jinja2",
     "bib2table/templates/init/next-steps.txt.jinja2",
     "bib2table/templates/init/pre-commit-config.yaml.jinja2",
+    "bib2table/templates/init/pre-commit-repo.yaml.jinja2",
 ]
 
 SMALL_BIB = r"""@article{knuth1984literate,

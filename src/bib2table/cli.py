@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -25,7 +25,6 @@ from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import write_outputs, write_stdout
 from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
 from bib2table.problems import Problem, Severity
-from bib2table.watch import watch as watch_files
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -157,6 +156,25 @@ class _Build(_Command):
     help="Rebuild whenever INPUT or its settings change, until Ctrl-C.",
 )
 @click.option(
+    "--serve",
+    is_flag=True,
+    help="Show the catalogue page (and any other format chosen) on http://127.0.0.1:8000/, "
+    "updated in the open browser tabs on every save, until Ctrl-C. Writes nothing.",
+)
+@click.option(
+    "--port",
+    metavar="N",
+    type=click.IntRange(0, 65535),
+    help="With --serve: the port to try first [default: 8000; the next free one if taken; "
+    "0: any free port].",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="With --watch or --serve: look at the files ten times a second instead of waiting "
+    "for the system to tell of changes (for network folders; automatic for NFS, SMB, SSHFS).",
+)
+@click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this jinja2 template instead of the built-in one for the format.",
@@ -192,6 +210,9 @@ def main(
     until: int | None,
     search: str | None,
     watch: bool,
+    serve: bool,
+    port: int | None,
+    poll: bool,
     template: Path | None,
     config: Path | None,
     encoding: str | None,
@@ -216,6 +237,7 @@ def main(
       bib2table sheet.csv --bib -o catalogue.bib
       bib2table compression.bib --markdown --update README.md
       bib2table compression.bib --html -o index.html --watch
+      bib2table compression.bib --serve
 
     \b
     Exit status: 0 all well; 1 an entry could not be rendered (the rest is
@@ -226,12 +248,15 @@ def main(
     Set a repository up (settings, README section, pre-commit, GitHub Pages):
       bib2table init refs.bib          (see bib2table init --help)
     """
-    chosen = list(dict.fromkeys(formats))
+    chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
     job = _Job(
         sources[0], chosen, output, out_dir, update, template, config, encoding, not no_cache
     )
-    _check_usage(job, len(sources), check, report_format, selection, watch)
+    _check_serving(job, check, watch, serve, port, poll)
+    _check_usage(job, len(sources), check, report_format, selection, watch, serve)
+    if serve:
+        sys.exit(_serve(job, selection, port, poll))
 
     def run() -> int:
         if check:
@@ -240,12 +265,46 @@ def main(
 
     if not watch:
         sys.exit(run())
+    from bib2table.watch import watch as watch_files  # only now: a plain run needs no watcher
+
     try:
         paths = ", ".join(str(p) for p in _watched(job) if p.exists())
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
-        watch_files(lambda: _round(run), lambda: _watched(job))
+        watch_files(lambda: _round(run), lambda: _watched(job), poll)
     except KeyboardInterrupt:
-        sys.exit(0)
+        _stopped()
+
+
+def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int:
+    """``--serve``: the live preview, until Ctrl-C or SIGTERM (status 0)."""
+    from bib2table.serve import Preview, serve  # only now: a plain run needs no server
+
+    preview = Preview(
+        job.source, job.formats, selection, job.config, job.template, job.encoding, job.cache
+    )
+    try:
+        serve(
+            preview,
+            lambda: _watched(job),
+            8000 if port is None else port,
+            poll,
+            say=lambda text: click.echo(text, err=True),
+            report=_report,
+        )
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        _stopped()
+    return 0
+
+
+def _stopped() -> NoReturn:
+    """Ctrl-C or SIGTERM ended ``--watch`` or ``--serve``, which have stopped what they ran
+    (threads, server, worker processes) and written all they write: leave now, status 0.
+    Freeing a large catalogue object by object first would keep the user waiting seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass(frozen=True)
@@ -400,6 +459,7 @@ def _check_usage(
     report_format: str | None,
     selection: Selection,
     watch: bool,
+    serve: bool = False,
 ) -> None:
     """Refuse combinations that have no single sensible meaning, before any work is done."""
     formats, output, out_dir = job.formats, job.output, job.out_dir
@@ -433,7 +493,7 @@ def _check_usage(
                 "--category, --since, --until and --search choose what is written; --check "
                 "looks at the whole file"
             )
-    if len(formats) > 1 and out_dir is None:
+    if len(formats) > 1 and out_dir is None and not serve:
         raise click.UsageError("several formats need --out-dir DIR (or run once per format)")
     if job.template is not None and len(formats) > 1:
         raise click.UsageError("--template replaces one format's template; choose one format")
@@ -447,6 +507,22 @@ def _check_usage(
         raise click.UsageError(
             "--watch rebuilds files: give -o FILE, --out-dir DIR or --update FILE"
         )
+
+
+def _check_serving(
+    job: _Job, check: bool, watch: bool, serve: bool, port: int | None, poll: bool
+) -> None:
+    """Refuse what ``--serve``, ``--port`` and ``--poll`` cannot go with."""
+    if port is not None and not serve:
+        raise click.UsageError("--port N is the preview's port; use it with --serve")
+    if poll and not (watch or serve):
+        raise click.UsageError("--poll says how --watch and --serve look at files; use it with one")
+    if not serve:
+        return
+    if check or watch:
+        raise click.UsageError("--serve rebuilds on every save itself; leave out --check/--watch")
+    if job.output is not None or job.out_dir is not None or job.update is not None:
+        raise click.UsageError("--serve writes nothing; leave out -o/--out-dir/--update")
 
 
 class _TerminalProgress:
