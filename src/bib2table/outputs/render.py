@@ -128,7 +128,8 @@ def md_escape(text: object) -> str:
     """Escape text for a Markdown table cell: it stays literal text and cannot break the row."""
     value = " ".join(str(text).split())
     value = _MD_SPECIAL.sub(r"\\\1", value)
-    value = _MD_AUTOLINK.sub(r"\g<0>\\", value)
+    if ":" in value or "." in value:  # what every automatic link needs
+        value = _MD_AUTOLINK.sub(r"\g<0>\\", value)
     return _MD_ENTITY.sub(r"\\&", value)
 
 
