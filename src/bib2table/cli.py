@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from bib2table import __version__
+from bib2table import init as init_driver
 from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import Settings
@@ -61,7 +62,24 @@ class _Command(click.Command):
             ) from None
 
 
-@click.command(cls=_Command, context_settings=CONTEXT)
+class _Build(_Command):
+    """The build command, which hands ``bib2table init …`` to the ``init`` command.
+
+    ``init`` is a command only as the first argument; a file named ``init`` is ``./init``
+    (or comes after an option: ``bib2table --html init``).
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if given[:1] == ["init"]:
+            name = f"{prog_name or 'bib2table'} init"
+            return init_command.main(given[1:], name, **extra)
+        return super().main(given, prog_name, **extra)
+
+
+@click.command(cls=_Build, context_settings=CONTEXT)
 @click.argument(
     "sources",
     metavar="INPUT",
@@ -80,6 +98,13 @@ class _Command(click.Command):
 )
 @click.option("--csv", "formats", flag_value="csv", multiple=True, help="Write a CSV table.")
 @click.option(
+    "--json",
+    "formats",
+    flag_value="json",
+    multiple=True,
+    help="Write the catalogue as CSL-JSON (for Zotero, pandoc, citeproc, site generators).",
+)
+@click.option(
     "--bib",
     "formats",
     flag_value="bib",
@@ -97,7 +122,8 @@ class _Command(click.Command):
     "--out-dir",
     metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .bib (DIR is created).",
+    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .json, .bib (DIR is "
+    "created).",
 )
 @click.option(
     "--update",
@@ -233,6 +259,10 @@ def main(
     Exit status: 0 all well; 1 an entry could not be rendered (the rest is
     written), a fatal error (nothing is written), --check found an error or
     a stale --update section; 2 usage error.
+
+    \b
+    Set a repository up (settings, README section, pre-commit, GitHub Pages):
+      bib2table init refs.bib          (see bib2table init --help)
     """
     chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
@@ -489,7 +519,7 @@ def _check_usage(
     formats, output, out_dir = job.formats, job.output, job.out_dir
     if not formats and not check:
         raise click.UsageError(
-            "choose an output format: --html, --markdown, --csv or --bib (or --check)"
+            "choose an output format: --html, --markdown, --csv, --json or --bib (or --check)"
         )
     if output is not None and out_dir is not None:
         raise click.UsageError("use either -o/--output or --out-dir, not both")
@@ -568,3 +598,76 @@ def _report(problems: list[Problem]) -> None:
     """Print every problem on standard error, in file order."""
     for problem in sorted(problems, key=lambda p: (p.file, p.line, p.key)):
         click.echo(str(problem), err=True)
+
+
+class _Init(_Command):
+    """The ``init`` command; an option of the build given to it gets a pointer to the build."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            build_options = {o for p in main.params for o in (*p.opts, *p.secondary_opts)}
+            if exc.option_name not in build_options:
+                raise
+            name = exc.option_name
+            raise click.UsageError(
+                f"{name} is an option of the build, not of init: bib2table INPUT {name} "
+                f"(for a file named init: bib2table ./init {name})",
+                ctx,
+            ) from None
+
+
+@click.command(cls=_Init, context_settings=CONTEXT, name="init")
+@click.argument(
+    "source",
+    metavar="[INPUT.bib]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--title", metavar="TEXT", help="The catalogue's title [default: README's heading, or INPUT]."
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="What the workflow gives pip to install bib2table, e.g. "
+    '"bib2table @ git+https://…/bib2table.git@v1.0" [default: where this bib2table came from, '
+    "or . in bib2table's own repository].",
+)
+@click.option("--force", is_flag=True, help="Replace the files init writes when they exist.")
+@click.version_option(__version__, "--version", prog_name="bib2table")
+def init_command(source: Path | None, title: str | None, install: str | None, force: bool) -> None:
+    """Set the repository in this folder up to publish the catalogue of INPUT.bib.
+
+    Writes, in the repository (its top folder, or this folder outside git):
+
+    \b
+      bib2table.toml      beside INPUT: categories proposed from its keywords,
+                          most used first
+      README.md           the catalogue's section, between its markers (added at
+                          the end when missing; the rest of the file is kept)
+      .pre-commit-config.yaml   bib2table's hooks, for pre-commit (added to
+                          the repos: of yours when it can be done safely)
+      .github/workflows/catalogue.yml   checks pull requests; publishes the page
+                          from the default branch with GitHub Pages
+
+    A file that exists is kept (README.md and .pre-commit-config.yaml are
+    added to), unless --force replaces it; README.md is never replaced.
+    Nothing is written if anything fails. Then it says what to do next.
+    Without INPUT, the only .bib in the repository's top folder is used.
+
+    \b
+    Examples:
+      bib2table init refs.bib
+      bib2table init refs.bib --title "Model Compression"
+      bib2table init refs.bib --install "bib2table @ git+https://…/bib2table.git@v1.0"
+      bib2table init refs.bib --force
+    """
+    try:
+        plan = init_driver.plan(source, title=title, install=install, force=force)
+        init_driver.write(plan)
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(plan.problems)
+    click.echo(init_driver.summary(plan), nl=False)

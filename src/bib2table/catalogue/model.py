@@ -19,7 +19,7 @@ from bib2table.bibtex.names import split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.bibtex.private import PRIVATE, Private, PublicFields
 from bib2table.cache import Cache, digest
-from bib2table.catalogue.settings import Column, Settings
+from bib2table.catalogue.settings import Column, Layout, Settings
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -78,6 +78,10 @@ class Catalogue:
     strings: dict[str, str] = field(default_factory=dict)
     #: the fields no output shows (see :mod:`bib2table.bibtex.private`)
     private: Private = PRIVATE
+    #: how the Markdown list and the JSON data are arranged
+    layout: Layout = field(default_factory=Layout)
+    #: the LaTeX macros the ``.bib``'s ``@preamble`` defines, to decode more fields by
+    macros: Mapping[str, Definition] = field(default_factory=dict, compare=False)
 
 
 class _Collector:
@@ -210,6 +214,8 @@ def build_catalogue(
         categories_configured=settings.categories is not None,
         strings=dict(parsed.strings),
         private=settings.private,
+        layout=settings.layout,
+        macros=defined,
     )
 
 

@@ -27,6 +27,8 @@ from bib2table.catalogue.model import Catalogue
 from bib2table.errors import TemplateError
 from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
 from bib2table.outputs.clean import markdown_to_html
+from bib2table.outputs.csljson import csl_items, csl_json
+from bib2table.outputs.listing import sections
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ FORMATS = {
     "html": Format("html", "catalogue.html.jinja2", ".html"),
     "markdown": Format("markdown", "catalogue.md.jinja2", ".md"),
     "csv": Format("csv", "catalogue.csv.jinja2", ".csv"),
+    "json": Format("json", "catalogue.json.jinja2", ".json"),
 }
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
@@ -118,6 +121,9 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cite_data=cite.cite_data,
         bibtex=cite.bibtex_text,
         links=cite.links,
+        csl_json=csl_json,
+        csl_items=csl_items,
+        sections=sections,
     )
     env.globals.update(year_chart=cite.year_chart)
     return env

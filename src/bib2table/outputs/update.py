@@ -96,6 +96,11 @@ def stale(path: Path, content: str, command: str) -> Problem | None:
     return Problem(str(path), begin_line(document), "", message)
 
 
+def has_markers(document: str) -> bool:
+    """Whether ``document`` has a marker line at all (outside code blocks)."""
+    return bool(_markers(document))
+
+
 def begin_line(document: str) -> int:
     """The line of the begin marker (1 when there is none), for messages about the section."""
     return next((m.line for m in _markers(document) if m.kind == "begin"), 1)
