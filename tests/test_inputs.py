@@ -22,6 +22,7 @@ from test_watch import Watcher, rows, wait_for, watcher  # noqa: F401  (a fixtur
 from toolkit import csv_records, run, write
 
 WILD = Path(__file__).parent / "data" / "wild"
+DEFAULTS = WILD / "defaults.toml"  # the built-in settings
 STRINGS = WILD / "archaeologie-strings.bib"
 REFS = WILD / "archaeologie-refs.bib"
 CORPUS = os.environ.get("BIB2TABLE_CORPUS", "")
@@ -160,8 +161,8 @@ def test_the_texlive_archaeologie_files_read_together() -> None:
     assert folder is not None
     names = ["lstabbrv", "lstlocations", "lstpublishers", "examples"]
     files = [folder / f"archaeologie-{n}.bib" for n in names]
-    alone, _ = build(files[-1], ["csv"], config=Path(os.devnull), cache=False)
-    together, _ = build(files, ["csv"], config=Path(os.devnull), cache=False)
+    alone, _ = build(files[-1], ["csv"], config=DEFAULTS, cache=False)
+    together, _ = build(files, ["csv"], config=DEFAULTS, cache=False)
     assert sum("undefined @string" in p.message for p in alone.problems) == 26
     assert not [p for p in together.problems if "undefined @string" in p.message]
     assert len(together.entries) == len(alone.entries)
@@ -205,8 +206,8 @@ def test_several_files_are_the_concatenated_file(tmp_path: Path, parts: list[lis
     def where(file: str, number: int) -> tuple[str, int]:
         return (str(whole), number + offsets[file]) if file in offsets else (file, number)
 
-    several, _ = build(files, ["csv"], config=Path(os.devnull), cache=False)
-    one, _ = build(whole, ["csv"], config=Path(os.devnull), cache=False)
+    several, _ = build(files, ["csv"], config=DEFAULTS, cache=False)
+    one, _ = build(whole, ["csv"], config=DEFAULTS, cache=False)
     assert [(e.key, e.cells, where(e.file, e.line)) for e in several.entries] == [
         (e.key, e.cells, (e.file, e.line)) for e in one.entries
     ]

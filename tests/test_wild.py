@@ -6,7 +6,6 @@ README there); each class is tried on several spellings, and Hypothesis tries mo
 
 from __future__ import annotations
 
-import os
 import time
 import unicodedata
 from pathlib import Path
@@ -24,7 +23,7 @@ from bib2table.catalogue.settings import Settings
 from toolkit import csv_records, run, write
 
 WILD = Path(__file__).parent / "data" / "wild"
-NO_SETTINGS = Path(os.devnull)
+NO_SETTINGS = WILD / "defaults.toml"  # the built-in settings
 
 
 def catalogue_of(path: Path):  # type: ignore[no-untyped-def]

@@ -83,6 +83,7 @@ def check(loaded: Loaded, text: str | Sequence[tuple[str, str]] | None = None) -
     found: list[Problem] = []
     duplicates = _duplicate_keys(texts)
     found += duplicates
+    found += _lookalike_keys(entries, name)
     for source, file in texts:
         found += _text_braces(source, file)
     found += _duplicate_papers(entries, name)
@@ -127,6 +128,57 @@ def _duplicate_keys(texts: Sequence[tuple[str, str]]) -> list[Problem]:
             if (file, line) != places[0][:2]:
                 message += "; BibTeX and bib2table keep only the first"
             problems.append(Problem(file, line, key, message))
+    return problems
+
+
+#: Characters that show nothing, or only change the direction text runs in, outside the
+#: "format" category (Cf) that :func:`_invisible` takes whole: the combining grapheme joiner,
+#: Hangul fillers, variation selectors.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(
+    chr(c) for c in [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) == "Cf" or char in _INVISIBLE
+
+
+def key_skeleton(key: str) -> str:
+    """What a key looks like: NFKC-normalised, invisible and bidi characters removed, case
+    folded; two keys with the same skeleton cannot be told apart on screen."""
+    folded = unicodedata.normalize("NFKC", key)
+    visible = "".join(c for c in folded if not _invisible(c))
+    return unicodedata.normalize("NFKC", visible.casefold())
+
+
+def _lookalike_keys(entries: list[Entry], name: str) -> list[Problem]:
+    """Keys that hold invisible or direction-changing characters, and keys that differ from
+    an earlier one only in such characters or in how their accents are composed (NFC/NFD):
+    a citation typed from what the page shows may reach the other entry, or none."""
+    problems = []
+    first: dict[str, Entry] = {}
+    for entry in entries:
+        hidden = sorted({f"U+{ord(c):04X}" for c in entry.key if _invisible(c)})
+        if hidden:
+            message = (
+                f"the key holds invisible or direction-changing characters ({', '.join(hidden)})"
+            )
+            problems.append(
+                Problem(entry.file or name, entry.line, entry.key, message, Severity.WARNING)
+            )
+        earlier = first.setdefault(key_skeleton(entry.key), entry)
+        if earlier is not entry and earlier.key.lower() != entry.key.lower():
+            problems.append(
+                Problem(
+                    entry.file or name,
+                    entry.line,
+                    entry.key,
+                    f"key {entry.key!a} looks the same as {earlier.key!a} "
+                    f"({_place(earlier, entry)}) but is another key: they differ in invisible "
+                    "characters or in how accents are composed",
+                    Severity.WARNING,
+                )
+            )
     return problems
 
 
@@ -402,6 +454,13 @@ def _annotation(problem: Problem) -> str:
 
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_line(line: str) -> str:
+    """A line that is not an annotation, for a GitHub Actions log: no line break in it can
+    start a workflow command, and it does not start with ``::`` itself."""
+    escaped = _escape_data(line)
+    return " " + escaped if escaped.startswith("::") else escaped
 
 
 def _escape_property(text: str) -> str:

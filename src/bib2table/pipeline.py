@@ -5,6 +5,7 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,10 @@ from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
 from bib2table.catalogue.model import Catalogue, build_catalogue
 from bib2table.catalogue.selection import Selection, select
-from bib2table.catalogue.settings import Settings, load_settings
-from bib2table.errors import InputError, TemplateError
+from bib2table.catalogue.settings import Settings, candidates, load_settings
+from bib2table.errors import Bib2TableError, InputError, TemplateError
 from bib2table.outputs.clean import check_page
-from bib2table.outputs.render import FORMATS, render
+from bib2table.outputs.render import FORMATS, render, template_files
 from bib2table.workers import MINIMUM, map_in_halves
 
 #: Told, now and then, what a long run is doing.
@@ -43,25 +44,45 @@ class Loaded:
     settings: Settings
     parsed: ParsedBib
     catalogue: Catalogue
-    #: the inputs, in order; the catalogue is named after :attr:`main`
-    sources: tuple[Path, ...] = ()
-
-    @property
-    def main(self) -> Path:
-        """The input the outputs are named after (see :func:`main_source`)."""
-        return main_source(self.sources, self.parsed)
-
-
-def main_source(sources: Sequence[Path], parsed: ParsedBib) -> Path:
-    """The input a catalogue is named after: the first that holds entries (so that
-    ``strings.bib refs.bib`` gives ``refs.html``), else the first."""
-    files = {e.file for e in parsed.entries}
-    return next((s for s in sources if str(s) in files), sources[0])
 
 
 def is_spreadsheet(source: Path) -> bool:
     """A ``.csv`` input is a spreadsheet in the catalogue's CSV shape, not BibTeX."""
     return source.suffix.lower() == ".csv"
+
+
+def inputs(source: Path | Sequence[Path]) -> tuple[Path, ...]:
+    """The input files of a run, in order (one, or several that make one bibliography)."""
+    return (source,) if isinstance(source, Path) else tuple(source)
+
+
+def files_read(
+    source: Path | Sequence[Path], config: Path | None = None, template: Path | None = None
+) -> dict[Path, str]:
+    """Every file a run on ``source`` (one input or several) reads, or may read once it
+    appears, and what it is.
+
+    The inputs; the settings file given, or every place one is looked for; the intro file;
+    the template and the files of its folder it includes. This one list is what ``--watch``
+    watches and what no output may ever be (see :func:`bib2table.outputs.write.check_targets`).
+    """
+    sources = inputs(source)
+    source = sources[0]
+    found = dict.fromkeys(sources, "the input")
+    if config is not None:
+        found.setdefault(config, "the settings file")
+    else:
+        for place in candidates(source):
+            found.setdefault(place, "a possible settings file")
+    with contextlib.suppress(Bib2TableError):  # reported by the run itself
+        settings = load_settings(source, config)
+        for number, path in enumerate(settings.files):
+            found[path] = "the settings file" if number == 0 else "the intro file"
+    if template is not None:
+        found.setdefault(template, "the template")
+        for path in template_files(template)[1:]:
+            found.setdefault(path, "a file the template includes")
+    return found
 
 
 def load(
@@ -74,9 +95,10 @@ def load(
     """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue.
 
     Several ``.bib`` files are one bibliography, read in order as BibTeX reads
-    ``\\bibliography{strings,refs}``; settings are found from the first one.
+    ``\\bibliography{strings,refs}``; settings are found from the first one, and the
+    catalogue is named after the last (the entries usually come after the abbreviations).
     """
-    sources = (source,) if isinstance(source, Path) else tuple(source)
+    sources = inputs(source)
     first = sources[0]
     settings = load_settings(first, config)
     store = Cache(first) if cache else None
@@ -90,10 +112,10 @@ def load(
         names = [str(s) for s in sources]
         parsed = parse_files(sources, encoding, names, store, settings.keep_undefined)
     say(f"decoding {len(parsed.entries):,} entries")
-    catalogue = build_catalogue(parsed, settings, main_source(sources, parsed).stem, store)
+    catalogue = build_catalogue(parsed, settings, sources[-1].stem, store)
     if store is not None:
         store.save()
-    return Loaded(settings, parsed, catalogue, sources)
+    return Loaded(settings, parsed, catalogue)
 
 
 def build(

@@ -56,6 +56,7 @@ def decode_file(data: bytes, path: Path, encoding: str | None = None) -> tuple[s
         text = data.decode(chosen)
     except UnicodeDecodeError as exc:
         start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        start = min(start, len(data) - 1)
         line = data.count(b"\n", 0, start) + 1
         if encoding is not None:
             raise InputError(
@@ -69,6 +70,8 @@ def decode_file(data: bytes, path: Path, encoding: str | None = None) -> tuple[s
             "the encoding with --encoding"
         )
         return reading.text, Problem(str(path), line, "", message, Severity.WARNING)
+    except (UnicodeError, ValueError) as exc:  # a codec's own complaint about the bytes
+        raise InputError(f"{path}: cannot be read as {encoding}: {exc}") from None
     if named and codecs.lookup(named).name != "utf-8" and not data.isascii():
         try:
             utf8 = data.decode("utf-8-sig")

@@ -12,7 +12,6 @@ shown.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import logging
 import re
@@ -36,7 +35,7 @@ from bib2table.bibtex.blocks import (
 from bib2table.bibtex.encoding import decode_file
 from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
-from bib2table.errors import InputError
+from bib2table.files import read_bytes, text_encoding
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -166,20 +165,14 @@ class ParsedBib:
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
     """Read the file as text; with no ``encoding``, UTF-8, else as the file says (JabRef's
-    ``% Encoding:`` line) or as detected, with a warning (see :mod:`~bib2table.bibtex.encoding`)."""
+    ``% Encoding:`` line) or as detected, with a warning (see :mod:`~bib2table.bibtex.encoding`).
+
+    Only a regular file is read (see :func:`bib2table.files.read_bytes`), and only with an
+    encoding text files are written in.
+    """
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(
-                f"unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252"
-            ) from None
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give the .bib file inside it") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text_encoding(encoding)
+    data = read_bytes(path, "input")
     return decode_file(data, path, encoding)
 
 
