@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +20,7 @@ from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import candidates, load_settings
 from bib2table.check import FORMATS as CHECK_FORMATS
 from bib2table.check import check_file, format_problems, has_errors, summary
-from bib2table.errors import Bib2TableError, OutputError
+from bib2table.errors import Bib2TableError, Interrupted, OutputError
 from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import write_outputs, write_stdout
 from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
@@ -35,11 +37,19 @@ class _Command(click.Command):
     other exception is a bug, reported in one line that says how to get the details.
     """
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise click.exceptions.Exit(_interrupted_status(exc)) from None
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run has cleaned up after itself
+            raise click.exceptions.Exit(_interrupted_status(exc)) from None
         except BrokenPipeError:  # the reader went away, e.g. `bib2table … | head`
             sys.stderr.close()
             raise SystemExit(1) from None
@@ -51,6 +61,11 @@ class _Command(click.Command):
                 "please report it with the input that caused it; run again with "
                 "BIB2TABLE_DEBUG=1 to see where it happened."
             ) from None
+
+
+def _interrupted_status(exc: KeyboardInterrupt) -> int:
+    """130 for SIGINT (Ctrl-C), 143 for SIGTERM: the shell's own numbers for them."""
+    return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
 
 
 @click.command(cls=_Command, context_settings=CONTEXT)
@@ -213,8 +228,8 @@ def main(
         paths = ", ".join(str(p) for p in _watched(job) if p.exists())
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
         watch_files(lambda: _round(run), lambda: _watched(job))
-    except KeyboardInterrupt:
-        sys.exit(0)
+    except KeyboardInterrupt as exc:  # Ctrl-C ends watching quietly; SIGTERM says so
+        sys.exit(0 if _interrupted_status(exc) == 128 + signal.SIGINT else _interrupted_status(exc))
 
 
 @dataclass(frozen=True)

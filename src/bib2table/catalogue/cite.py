@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import entry_links
 from bib2table.bibtex.excerpt import PRIVATE_FIELDS, Cited, bibtex, hidden_fields
 
 if TYPE_CHECKING:
@@ -66,17 +66,8 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
 
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
-    found: list[Link] = []
-    doi = doi_of(entry.fields.get("doi", ""))
-    if doi:
-        found.append(Link("DOI", doi, doi_url(doi)))
-    arxiv = arxiv_of(entry.fields)
-    if arxiv:
-        found.append(Link("arXiv", arxiv, arxiv_url(arxiv)))
-    url, _ = web_address(entry.fields)
-    if url and all(url.rstrip("/") != link.href for link in found):
-        found.append(Link("URL", url, url))
-    return tuple(found)
+    found = entry.links or entry_links(entry.fields)
+    return tuple(Link(kind, text, href) for kind, text, href in found)
 
 
 def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
@@ -100,7 +91,8 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
         for macro in macros:
             if macro not in used:
                 used[macro] = _string_line(*strings[macro])
-        rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
+        found = entry.links or entry_links(entry.fields)
+        rows.append([cited.text, macros, [[kind, href] for kind, _, href in found]])
     text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
     return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
 
