@@ -117,8 +117,9 @@ class Cache:
         self._disabled = False
         self.new: dict[str, dict[bytes, str]] = {table: {} for table in TABLES}
         self.used: dict[str, list[bytes]] = {table: [] for table in TABLES}
-        self.hits = 0
-        self.misses = 0
+        #: how many values this run found and did not find, per table
+        self.hits: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self.misses: dict[str, int] = dict.fromkeys(TABLES, 0)
 
     # -- keys and values
 
@@ -142,8 +143,8 @@ class Cache:
                 continue
             if used != today:
                 self.used[table].append(key)
-        self.hits += len(found)
-        self.misses += len(wanted) - len(found)
+        self.hits[table] += len(found)
+        self.misses[table] += len(wanted) - len(found)
         return found
 
     def get(self, table: str, key: bytes) -> Any:

@@ -10,7 +10,7 @@ inside its loop over ``catalogue.entries``) has that block rendered on its own f
 and the text kept (see :class:`Rows`): the next run reuses it when the entry, the template and
 what a row sees of the catalogue are unchanged, and assembles the output around it. A row sees
 ``entry`` (all of it but ``line``), ``format``, the macros the template imports or defines, and
-``catalogue``'s ``title``, ``intro``, ``source``, ``columns``, ``categories`` (``label`` and
+``catalogue``'s ``title``, ``intro``, ``columns``, ``categories`` (``label`` and
 ``keywords``, not counts), ``keyword_fields``, ``categories_configured`` and ``strings``: what
 depends on other entries (counts, totals, variables set outside the block) is not there, so
 that a kept row is always the row a fresh run would render.
@@ -208,7 +208,6 @@ class RowCatalogue:
 
     title: str
     intro: str
-    source: str
     columns: tuple[Any, ...]
     categories: tuple[RowCategory, ...]
     keyword_fields: tuple[str, ...]
@@ -220,7 +219,6 @@ class RowCatalogue:
         return cls(
             catalogue.title,
             catalogue.intro,
-            catalogue.source,
             catalogue.columns,
             tuple(RowCategory(c.label, c.keywords) for c in catalogue.categories),
             catalogue.keyword_fields,
@@ -234,7 +232,6 @@ class RowCatalogue:
             (
                 self.title,
                 self.intro,
-                self.source,
                 self.columns,
                 self.categories,
                 self.keyword_fields,
