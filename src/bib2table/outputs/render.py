@@ -22,6 +22,7 @@ import base64
 import csv
 import hashlib
 import io
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -249,10 +250,10 @@ class RowEntry:
     def __init__(self, entry: Entry) -> None:
         self._entry = entry
 
-    def __getattr__(self, name: str) -> Any:
-        if name == "line":
-            raise AttributeError("a row does not see entry.line (it changes with other entries)")
-        return getattr(self._entry, name)
+
+for _name in Entry.__dataclass_fields__:
+    if _name != "line":
+        setattr(RowEntry, _name, property(operator.attrgetter(f"_entry.{_name}")))
 
 
 def row_key_parts(entry: Entry) -> tuple[str, str] | None:
@@ -272,6 +273,9 @@ class _RowHook:
         self.view = RowCatalogue.of(catalogue)
         self.emitted: list[str] = []
         self._wrapped: dict[int, list[Any]] = {}
+        #: what every row sees (set at the first row rendered), and the template's blocks
+        self._parent: dict[str, Any] | None = None
+        self._blocks: dict[str, list[Any]] = {}
 
     def wrap(self, chain: list[Any]) -> list[Any]:
         """The block list with the effective ``row`` block replaced by this hook."""
@@ -302,15 +306,19 @@ class _RowHook:
 
     def alone(self, block: Any, outer: jinja2.runtime.Context, entry: Entry) -> str:
         """The ``row`` block rendered with only what a row may see."""
-        shared = {
-            name: value
-            for name, value in outer.get_all().items()
-            if isinstance(value, jinja2.runtime.Macro | jinja2.environment.TemplateModule)
-        }
-        values: dict[str, Any] = {**shared, "catalogue": self.view, "entry": RowEntry(entry)}
-        values["format"] = self.renderer.format.name
-        context = self.renderer.template.new_context(values)
-        context.blocks = dict(outer.blocks)
+        if self._parent is None:
+            shared = {
+                name: value
+                for name, value in outer.get_all().items()
+                if isinstance(value, jinja2.runtime.Macro | jinja2.environment.TemplateModule)
+            }
+            renderer = self.renderer
+            self._parent = {**renderer.env.globals, **shared, "catalogue": self.view}
+            self._parent["format"] = renderer.format.name
+            self._blocks = dict(outer.blocks)
+        context = jinja2.runtime.Context(self.renderer.env, self._parent, self.renderer.name, {})
+        context.vars["entry"] = RowEntry(entry)
+        context.blocks = self._blocks
         return "".join(block(context))
 
 
