@@ -154,6 +154,9 @@ def test_a_signal_ends_the_run_cleanly(
     deadline = time.monotonic() + 60
     while not caught(process.pid) and time.monotonic() < deadline:
         time.sleep(0.002)
+    if not caught(process.pid):
+        process.kill()
+        pytest.fail("bib2table does not handle SIGTERM")
     time.sleep(fraction * scene.seconds)
     try:
         if to_group:
