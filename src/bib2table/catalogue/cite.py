@@ -14,7 +14,6 @@ and arXiv identifiers (on arxiv.org).
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 #: end its block early; U+2028/2029 are escaped for older JSON readers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"}
 _JSON_ESCAPES["\u2029"] = "\\u2029"
-_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -66,7 +64,7 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
 
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
-    found = entry.links or entry_links(entry.fields)
+    found = entry.links if entry.links is not None else entry_links(entry.fields)
     return tuple(Link(kind, text, href) for kind, text, href in found)
 
 
@@ -83,18 +81,21 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     for entry in catalogue.entries:
         # The model already made the usual form (cached between runs); with the abstract
         # asked for, or for a catalogue made by hand, it is made here.
-        if entry.bibtex and not abstract:
-            cited = Cited(entry.bibtex, entry.bibtex_macros)
-        else:
-            cited = bibtex(entry, hidden)
-        macros = [m for m in cited.macros if m in strings]
+        cited = (
+            Cited(entry.bibtex, entry.bibtex_macros)
+            if entry.bibtex and not abstract
+            else bibtex(entry, hidden)
+        )
+        macros = [m for m in cited.macros if m in strings] if cited.macros else []
         for macro in macros:
             if macro not in used:
                 used[macro] = _string_line(*strings[macro])
-        found = entry.links or entry_links(entry.fields)
+        found = entry.links if entry.links is not None else entry_links(entry.fields)
         rows.append([cited.text, macros, [[kind, href] for kind, _, href in found]])
     text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
-    return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+    for unsafe, escaped in _JSON_ESCAPES.items():
+        text = text.replace(unsafe, escaped)
+    return Markup(text)
 
 
 def _string_line(name: str, value: str) -> str:

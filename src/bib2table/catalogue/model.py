@@ -63,8 +63,9 @@ class Entry:
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
-    #: the entry's DOI, arXiv and web links: (kind, text, address), each safe
-    links: tuple[tuple[str, str, str], ...] = field(default=(), compare=False)
+    #: the entry's DOI, arXiv and web links: (kind, text, address), each safe; ``None``: not
+    #: known yet (read from ``fields`` when asked for)
+    links: tuple[tuple[str, str, str], ...] | None = field(default=None, compare=False)
     #: a key for everything the entry is made of (its text, the strings and settings it is
     #: read with), for keeping what is made from it; empty when not known
     digest: str = field(default="", compare=False)

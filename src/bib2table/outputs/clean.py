@@ -189,11 +189,14 @@ def _html_rows_fit(rows: Sequence[str]) -> bool:
     shapes = set(_QUOTED.sub('""', joined).split("\0"))
     if not all(_TAG_SHAPE.fullmatch(shape) for shape in shapes):
         return False
-    if not any(_LINK_IN_SHAPE.search(shape) for shape in shapes):
+    names = {name for shape in shapes for name in _LINK_IN_SHAPE.findall(shape)}
+    if not names:
         return True
-    # Attribute by attribute from the start of each tag: a value is always taken whole, so
-    # what looks like an attribute inside another's value is never read as one.
-    links = [value for name, value in _ATTRIBUTE_VALUE.findall(joined) if name in _LINKS]
+    # Only tags that hold a link attribute's name (every tag of a shape with one does), read
+    # attribute by attribute from the start of each: a value is always taken whole, so what
+    # looks like an attribute inside another's value is never read as one.
+    linking = "\0".join(tag for tag in tags if any(name in tag for name in names))
+    links = [value for name, value in _ATTRIBUTE_VALUE.findall(linking) if name in _LINKS]
     return _SAFE_VALUES.fullmatch("\0".join(links) + "\0" if links else "") is not None
 
 
@@ -210,10 +213,14 @@ _SCHEME = r"(?![\x00-\x20]*(?i:javascript|vbscript|livescript|data|file)\s*:)"
 _CSV_CELL = rf'"(?![=+\-@\t\r]){_SCHEME}[^"\0]*(?:""[^"\0]*)*"|(?![=+\-@\t]){_SCHEME}[^",\r\n\0]*'
 _CSV_ROW = rf"(?:{_CSV_CELL})(?:,(?:{_CSV_CELL}))*\r\n"
 
-_ROWS = {
-    name: re.compile(rf"(?:(?:{form})\0)*")
-    for name, form in (("markdown", _MD_ROW), ("csv", _CSV_ROW))
-}
+_ROW_FORMS = {"markdown": _MD_ROW, "csv": _CSV_ROW}
+
+
+@functools.cache
+def _rows_form(fmt: str) -> re.Pattern[str] | None:
+    """Rows of ``fmt``, each followed by NUL (compiled when first needed)."""
+    form = _ROW_FORMS.get(fmt)
+    return re.compile(rf"(?:(?:{form})\0)*") if form else None
 
 
 def all_fit(rows: Sequence[str], fmt: str) -> bool:
@@ -222,7 +229,7 @@ def all_fit(rows: Sequence[str], fmt: str) -> bool:
         return True
     if fmt == "html":
         return _html_rows_fit(rows)
-    form = _ROWS.get(fmt)
+    form = _rows_form(fmt)
     return form is not None and form.fullmatch("\0".join(rows) + "\0") is not None
 
 
