@@ -18,36 +18,24 @@ from bibtexparser.entrypoint import parse_string, write_string
 from bibtexparser.library import Library
 from bibtexparser.writer import BibtexFormat
 
+from bib2table.bibtex.excerpt import Citable
 from bib2table.bibtex.parse import split_concatenation
 
 #: Fields holding local file paths (reference managers' attachments): never published.
 LOCAL_FILE_FIELDS = frozenset({"file", "pdf", "local-url"})
 
 
-class Entry(Protocol):
-    """What :func:`bib_text` needs of an entry (a catalogue row has it)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def entry_type(self) -> str: ...
-    @property
-    def raw(self) -> str: ...
-    @property
-    def fields(self) -> Mapping[str, str]: ...
-
-
 class Catalogue(Protocol):
     """What :func:`bib_text` needs of a catalogue: every entry, and the ``@string`` values."""
 
     @property
-    def entries(self) -> Sequence[Entry]: ...
+    def entries(self) -> Sequence[Citable]: ...
     @property
     def strings(self) -> Mapping[str, str]: ...
 
 
 def bib_text(
-    catalogue: Catalogue, chosen: Iterable[Entry] | None = None, preambles: Iterable[str] = ()
+    catalogue: Catalogue, chosen: Iterable[Citable] | None = None, preambles: Iterable[str] = ()
 ) -> str:
     """BibTeX for ``chosen`` (default: the catalogue's entries) and what they need to compile.
 
@@ -75,10 +63,10 @@ def bib_text(
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-def _with_parents(entries: list[Entry], everything: Mapping[str, Entry]) -> list[Entry]:
+def _with_parents(entries: list[Citable], everything: Mapping[str, Citable]) -> list[Citable]:
     """The entries with their crossref chains, every referenced entry after its children."""
     seen = {e.key.lower() for e in entries}
-    parents: dict[str, Entry] = {}
+    parents: dict[str, Citable] = {}
     queue = list(entries)
     for entry in queue:  # grows as parents are found
         target = _crossref(entry).lower()
@@ -93,7 +81,7 @@ def _with_parents(entries: list[Entry], everything: Mapping[str, Entry]) -> list
     return [e for e in entries if e.key.lower() not in parents] + list(parents.values())
 
 
-def _crossref(entry: Entry) -> str:
+def _crossref(entry: Citable) -> str:
     """The key the entry's ``crossref`` field names, as written in the entry itself."""
     block = _split(entry.raw)
     if block is not None:
@@ -111,7 +99,7 @@ def _plain(value: str) -> str:
     return value.strip()
 
 
-def _entry_block(entry: Entry) -> bp.Entry:
+def _entry_block(entry: Citable) -> bp.Entry:
     """The entry as bibtexparser holds it, with each field's value as written.
 
     An entry that only the fallback reader could read is rebuilt from its evaluated values.
