@@ -185,18 +185,18 @@ def _html_rows_fit(rows: Sequence[str]) -> bool:
     tags = _ANY_TAG.findall(text)
     if len(tags) != text.count("<"):
         return False
-    joined = "\0".join(tags)
-    shapes = set(_QUOTED.sub('""', joined).split("\0"))
+    blanked = _QUOTED.sub('""', "\0".join(tags)).split("\0")
+    shapes = set(blanked)
     if not all(_TAG_SHAPE.fullmatch(shape) for shape in shapes):
         return False
-    names = {name for shape in shapes for name in _LINK_IN_SHAPE.findall(shape)}
-    if not names:
+    linking = {shape for shape in shapes if _LINK_IN_SHAPE.search(shape)}
+    if not linking:
         return True
-    # Only tags that hold a link attribute's name (every tag of a shape with one does), read
-    # attribute by attribute from the start of each: a value is always taken whole, so what
-    # looks like an attribute inside another's value is never read as one.
-    linking = "\0".join(tag for tag in tags if any(name in tag for name in names))
-    links = [value for name, value in _ATTRIBUTE_VALUE.findall(linking) if name in _LINKS]
+    # The tags of those shapes, read attribute by attribute from the start of each: a value
+    # is always taken whole, so what looks like an attribute inside another's value is never
+    # read as one.
+    chosen = "\0".join([tag for tag, shape in zip(tags, blanked, strict=True) if shape in linking])
+    links = [value for name, value in _ATTRIBUTE_VALUE.findall(chosen) if name in _LINKS]
     return _SAFE_VALUES.fullmatch("\0".join(links) + "\0" if links else "") is not None
 
 
