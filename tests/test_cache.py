@@ -435,3 +435,45 @@ def test_cache_counts_only_what_this_run_used(cache_dir: Path) -> None:
     store.put("entries", store.key("a"), [1, "two"])
     store.save()
     assert Cache().get("entries", store.key("a")) == [1, "two"]
+
+
+def test_a_changed_user_template_is_seen(cache_dir: Path, tmp_path: Path) -> None:
+    """A template's rows are kept by the text of the template and of what it includes."""
+    source = tmp_path / "t.bib"
+    shutil.copy(TUGBOAT, source)
+    folder = tmp_path / "tpl"
+    folder.mkdir()
+    template = folder / "page.md.jinja2"
+    template.write_text(
+        '{% extends "default/catalogue.md.jinja2" %}\n'
+        "{% block row %}{% include 'cell.txt' %} {{ entry.key|md_escape }}\n{% endblock %}\n",
+        encoding="utf-8",
+    )
+    part = folder / "cell.txt"
+
+    def markdown(cache: bool = True) -> str:
+        return build(source, ["markdown"], template=template, cache=cache)[1][0].text
+
+    part.write_text("first", encoding="utf-8")
+    assert "first " in markdown() and markdown() == markdown(cache=False)
+    part.write_text("second", encoding="utf-8")
+    assert "second " in markdown() and "first " not in markdown()
+    template.write_text(template.read_text("utf-8").replace("{{ entry.key", "= {{ entry.key"))
+    assert "second = " in markdown()
+    assert markdown() == markdown(cache=False)
+
+
+def test_a_row_cannot_see_what_other_entries_change(cache_dir: Path, tmp_path: Path) -> None:
+    from bib2table.errors import TemplateError
+
+    source = tmp_path / "t.bib"
+    shutil.copy(TUGBOAT, source)
+    template = tmp_path / "page.md.jinja2"
+    for used in ("entry.line", "catalogue.entries|length", "catalogue.categories[0].count"):
+        template.write_text(
+            '{% extends "default/catalogue.md.jinja2" %}\n'
+            f"{{% block row %}}{{{{ {used} }}}}\n{{% endblock %}}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(TemplateError, match="page.md.jinja2"):
+            build(source, ["markdown"], template=template, cache=False)
