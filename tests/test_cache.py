@@ -475,5 +475,5 @@ def test_a_row_cannot_see_what_other_entries_change(cache_dir: Path, tmp_path: P
             f"{{% block row %}}{{{{ {used} }}}}\n{{% endblock %}}\n",
             encoding="utf-8",
         )
-        with pytest.raises(TemplateError, match="page.md.jinja2"):
+        with pytest.raises(TemplateError, match=r"page\.md\.jinja2"):
             build(source, ["markdown"], template=template, cache=False)
