@@ -16,7 +16,6 @@ import codecs
 import dataclasses
 import functools
 import json
-import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +59,11 @@ MAX_VALUE_LENGTH = 1_000_000
 #: at each step, and a file of a few lines could otherwise ask for gigabytes.
 MAX_STRINGS_LENGTH = 8_000_000
 WARNING = Severity.WARNING
+
+#: The largest input read: bib2table builds within about 4 GB of memory up to these sizes (see
+#: the README); a larger file is refused before any work, with a message saying so.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+MAX_ENTRIES = 1_000_000
 
 #: Entry types whose ``title`` a crossref child takes as its ``booktitle`` (BibLaTeX's rule).
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
@@ -200,6 +204,12 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
         raise InputError(f"{path} is a directory; give the .bib file inside it") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{path} is {len(data) / 2**20:,.0f} MB; bib2table reads files up to "
+            f"{MAX_INPUT_BYTES // 2**20} MB (it builds them in about 4 GB of memory): split it "
+            "into several files"
+        )
     if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
     elif encoding is None and b"\0" in data[:65536]:
@@ -253,6 +263,12 @@ def parse_file(
 
 def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) -> ParsedBib:
     """Parse BibTeX source into resolved entries, collecting problems instead of raising."""
+    blocks = text.count("\n@") + text.startswith("@")
+    if blocks > MAX_ENTRIES:
+        raise InputError(
+            f"{name} has {blocks:,} entries; bib2table builds up to {MAX_ENTRIES:,} (in about "
+            "4 GB of memory): split it into several files"
+        )
     result = ParsedBib(file=name)
     reader = _Reader(result)
     for block, read, source in _read_blocks(text, cache):
@@ -646,6 +662,8 @@ def _decode_body(text: str, block: Block) -> Body:
 def _splitter() -> tuple[Any, Any]:
     """bibtexparser's model and splitter, imported when a block is first split (a run whose
     blocks are all in the cache never needs them)."""
+    import logging
+
     from bibtexparser import model
     from bibtexparser.splitter import Splitter
 
