@@ -477,3 +477,11 @@ def test_a_row_cannot_see_what_other_entries_change(cache_dir: Path, tmp_path: P
         )
         with pytest.raises(TemplateError, match=r"page\.md\.jinja2"):
             build(source, ["markdown"], template=template, cache=False)
+
+
+def test_the_pipeline_names_every_format_without_loading_templates() -> None:
+    """``pipeline.EXTENSIONS`` is written out (so that importing the pipeline does not import
+    jinja2); it must say what the formats say."""
+    from bib2table.outputs.render import FORMATS
+
+    assert {name: fmt.extension for name, fmt in FORMATS.items()} | {"bib": ".bib"} == EXTENSIONS
