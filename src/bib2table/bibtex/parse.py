@@ -63,7 +63,7 @@ WARNING = Severity.WARNING
 #: The largest input read: bib2table builds within about 4 GB of memory up to these sizes (see
 #: the README); a larger file is refused before any work, with a message saying so.
 MAX_INPUT_BYTES = 256 * 1024 * 1024
-MAX_ENTRIES = 1_000_000
+MAX_ENTRIES = 500_000
 
 #: Entry types whose ``title`` a crossref child takes as its ``booktitle`` (BibLaTeX's rule).
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
