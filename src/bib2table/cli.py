@@ -7,14 +7,15 @@ import os
 import shlex
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
 from bib2table import __version__
+from bib2table import init as init_driver
 from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import candidates, load_settings
@@ -25,7 +26,6 @@ from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import write_outputs, write_stdout
 from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
 from bib2table.problems import Problem, Severity
-from bib2table.watch import watch as watch_files
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -68,7 +68,24 @@ def _interrupted_status(exc: KeyboardInterrupt) -> int:
     return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
 
 
-@click.command(cls=_Command, context_settings=CONTEXT)
+class _Build(_Command):
+    """The build command, which hands ``bib2table init …`` to the ``init`` command.
+
+    ``init`` is a command only as the first argument; a file named ``init`` is ``./init``
+    (or comes after an option: ``bib2table --html init``).
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if given[:1] == ["init"]:
+            name = f"{prog_name or 'bib2table'} init"
+            return init_command.main(given[1:], name, **extra)
+        return super().main(given, prog_name, **extra)
+
+
+@click.command(cls=_Build, context_settings=CONTEXT)
 @click.argument(
     "sources",
     metavar="INPUT",
@@ -87,6 +104,13 @@ def _interrupted_status(exc: KeyboardInterrupt) -> int:
 )
 @click.option("--csv", "formats", flag_value="csv", multiple=True, help="Write a CSV table.")
 @click.option(
+    "--json",
+    "formats",
+    flag_value="json",
+    multiple=True,
+    help="Write the catalogue as CSL-JSON (for Zotero, pandoc, citeproc, site generators).",
+)
+@click.option(
     "--bib",
     "formats",
     flag_value="bib",
@@ -104,7 +128,8 @@ def _interrupted_status(exc: KeyboardInterrupt) -> int:
     "--out-dir",
     metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .bib (DIR is created).",
+    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .json, .bib (DIR is "
+    "created).",
 )
 @click.option(
     "--update",
@@ -145,6 +170,25 @@ def _interrupted_status(exc: KeyboardInterrupt) -> int:
     help="Rebuild whenever INPUT or its settings change, until Ctrl-C.",
 )
 @click.option(
+    "--serve",
+    is_flag=True,
+    help="Show the catalogue page (and any other format chosen) on http://127.0.0.1:8000/, "
+    "updated in the open browser tabs on every save, until Ctrl-C. Writes nothing.",
+)
+@click.option(
+    "--port",
+    metavar="N",
+    type=click.IntRange(0, 65535),
+    help="With --serve: the port to try first [default: 8000; the next free one if taken; "
+    "0: any free port].",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="With --watch or --serve: look at the files ten times a second instead of waiting "
+    "for the system to tell of changes (for network folders; automatic for NFS, SMB, SSHFS).",
+)
+@click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this jinja2 template instead of the built-in one for the format.",
@@ -180,6 +224,9 @@ def main(
     until: int | None,
     search: str | None,
     watch: bool,
+    serve: bool,
+    port: int | None,
+    poll: bool,
     template: Path | None,
     config: Path | None,
     encoding: str | None,
@@ -204,18 +251,26 @@ def main(
       bib2table sheet.csv --bib -o catalogue.bib
       bib2table compression.bib --markdown --update README.md
       bib2table compression.bib --html -o index.html --watch
+      bib2table compression.bib --serve
 
     \b
     Exit status: 0 all well; 1 an entry could not be rendered (the rest is
     written), a fatal error (nothing is written), --check found an error or
     a stale --update section; 2 usage error.
+
+    \b
+    Set a repository up (settings, README section, pre-commit, GitHub Pages):
+      bib2table init refs.bib          (see bib2table init --help)
     """
-    chosen = list(dict.fromkeys(formats))
+    chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
     job = _Job(
         sources[0], chosen, output, out_dir, update, template, config, encoding, not no_cache
     )
-    _check_usage(job, len(sources), check, report_format, selection, watch)
+    _check_serving(job, check, watch, serve, port, poll)
+    _check_usage(job, len(sources), check, report_format, selection, watch, serve)
+    if serve:
+        sys.exit(_serve(job, selection, port, poll))
 
     def run() -> int:
         if check:
@@ -224,12 +279,46 @@ def main(
 
     if not watch:
         sys.exit(run())
+    from bib2table.watch import watch as watch_files  # only now: a plain run needs no watcher
+
     try:
         paths = ", ".join(str(p) for p in _watched(job) if p.exists())
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
-        watch_files(lambda: _round(run), lambda: _watched(job))
-    except KeyboardInterrupt as exc:  # Ctrl-C ends watching quietly; SIGTERM says so
-        sys.exit(0 if _interrupted_status(exc) == 128 + signal.SIGINT else _interrupted_status(exc))
+        watch_files(lambda: _round(run), lambda: _watched(job), poll)
+    except KeyboardInterrupt:
+        _stopped()
+
+
+def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int:
+    """``--serve``: the live preview, until Ctrl-C or SIGTERM (status 0)."""
+    from bib2table.serve import Preview, serve  # only now: a plain run needs no server
+
+    preview = Preview(
+        job.source, job.formats, selection, job.config, job.template, job.encoding, job.cache
+    )
+    try:
+        serve(
+            preview,
+            lambda: _watched(job),
+            8000 if port is None else port,
+            poll,
+            say=lambda text: click.echo(text, err=True),
+            report=_report,
+        )
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        _stopped()
+    return 0
+
+
+def _stopped() -> NoReturn:
+    """Ctrl-C or SIGTERM ended ``--watch`` or ``--serve``, which have stopped what they ran
+    (threads, server, worker processes) and written all they write: leave now, status 0.
+    Freeing a large catalogue object by object first would keep the user waiting seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass(frozen=True)
@@ -384,12 +473,13 @@ def _check_usage(
     report_format: str | None,
     selection: Selection,
     watch: bool,
+    serve: bool = False,
 ) -> None:
     """Refuse combinations that have no single sensible meaning, before any work is done."""
     formats, output, out_dir = job.formats, job.output, job.out_dir
     if not formats and not check:
         raise click.UsageError(
-            "choose an output format: --html, --markdown, --csv or --bib (or --check)"
+            "choose an output format: --html, --markdown, --csv, --json or --bib (or --check)"
         )
     if output is not None and out_dir is not None:
         raise click.UsageError("use either -o/--output or --out-dir, not both")
@@ -417,7 +507,7 @@ def _check_usage(
                 "--category, --since, --until and --search choose what is written; --check "
                 "looks at the whole file"
             )
-    if len(formats) > 1 and out_dir is None:
+    if len(formats) > 1 and out_dir is None and not serve:
         raise click.UsageError("several formats need --out-dir DIR (or run once per format)")
     if job.template is not None and len(formats) > 1:
         raise click.UsageError("--template replaces one format's template; choose one format")
@@ -431,6 +521,22 @@ def _check_usage(
         raise click.UsageError(
             "--watch rebuilds files: give -o FILE, --out-dir DIR or --update FILE"
         )
+
+
+def _check_serving(
+    job: _Job, check: bool, watch: bool, serve: bool, port: int | None, poll: bool
+) -> None:
+    """Refuse what ``--serve``, ``--port`` and ``--poll`` cannot go with."""
+    if port is not None and not serve:
+        raise click.UsageError("--port N is the preview's port; use it with --serve")
+    if poll and not (watch or serve):
+        raise click.UsageError("--poll says how --watch and --serve look at files; use it with one")
+    if not serve:
+        return
+    if check or watch:
+        raise click.UsageError("--serve rebuilds on every save itself; leave out --check/--watch")
+    if job.output is not None or job.out_dir is not None or job.update is not None:
+        raise click.UsageError("--serve writes nothing; leave out -o/--out-dir/--update")
 
 
 class _TerminalProgress:
@@ -452,3 +558,76 @@ def _report(problems: list[Problem]) -> None:
     """Print every problem on standard error, in file order."""
     for problem in sorted(problems, key=lambda p: (p.file, p.line, p.key)):
         click.echo(str(problem), err=True)
+
+
+class _Init(_Command):
+    """The ``init`` command; an option of the build given to it gets a pointer to the build."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            build_options = {o for p in main.params for o in (*p.opts, *p.secondary_opts)}
+            if exc.option_name not in build_options:
+                raise
+            name = exc.option_name
+            raise click.UsageError(
+                f"{name} is an option of the build, not of init: bib2table INPUT {name} "
+                f"(for a file named init: bib2table ./init {name})",
+                ctx,
+            ) from None
+
+
+@click.command(cls=_Init, context_settings=CONTEXT, name="init")
+@click.argument(
+    "source",
+    metavar="[INPUT.bib]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--title", metavar="TEXT", help="The catalogue's title [default: README's heading, or INPUT]."
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="What the workflow gives pip to install bib2table, e.g. "
+    '"bib2table @ git+https://…/bib2table.git@v1.0" [default: where this bib2table came from, '
+    "or . in bib2table's own repository].",
+)
+@click.option("--force", is_flag=True, help="Replace the files init writes when they exist.")
+@click.version_option(__version__, "--version", prog_name="bib2table")
+def init_command(source: Path | None, title: str | None, install: str | None, force: bool) -> None:
+    """Set the repository in this folder up to publish the catalogue of INPUT.bib.
+
+    Writes, in the repository (its top folder, or this folder outside git):
+
+    \b
+      bib2table.toml      beside INPUT: categories proposed from its keywords,
+                          most used first
+      README.md           the catalogue's section, between its markers (added at
+                          the end when missing; the rest of the file is kept)
+      .pre-commit-config.yaml   bib2table's hooks, for pre-commit (added to
+                          the repos: of yours when it can be done safely)
+      .github/workflows/catalogue.yml   checks pull requests; publishes the page
+                          from the default branch with GitHub Pages
+
+    A file that exists is kept (README.md and .pre-commit-config.yaml are
+    added to), unless --force replaces it; README.md is never replaced.
+    Nothing is written if anything fails. Then it says what to do next.
+    Without INPUT, the only .bib in the repository's top folder is used.
+
+    \b
+    Examples:
+      bib2table init refs.bib
+      bib2table init refs.bib --title "Model Compression"
+      bib2table init refs.bib --install "bib2table @ git+https://…/bib2table.git@v1.0"
+      bib2table init refs.bib --force
+    """
+    try:
+        plan = init_driver.plan(source, title=title, install=install, force=force)
+        init_driver.write(plan)
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(plan.problems)
+    click.echo(init_driver.summary(plan), nl=False)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 Progress = Callable[[str], None]
 
 #: Every output format and its file extension; ``bib`` is written without a template.
-EXTENSIONS = {"html": ".html", "markdown": ".md", "csv": ".csv", "bib": ".bib"}
+EXTENSIONS = {"html": ".html", "markdown": ".md", "csv": ".csv", "json": ".json", "bib": ".bib"}
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from bib2table.bibtex.latex import Definition, decode, definitions
 from bib2table.bibtex.names import split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.cache import Cache, digest
-from bib2table.catalogue.settings import Column, Settings
+from bib2table.catalogue.settings import Column, Layout, Settings
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -88,6 +88,10 @@ class Catalogue:
     categories_configured: bool = False
     #: the ``@string`` macros of the ``.bib``, resolved, for the BibTeX the page shows
     strings: dict[str, str] = field(default_factory=dict)
+    #: how the Markdown list and the JSON data are arranged
+    layout: Layout = field(default_factory=Layout)
+    #: the LaTeX macros the ``.bib``'s ``@preamble`` defines, to decode more fields by
+    macros: Mapping[str, Definition] = field(default_factory=dict, compare=False)
 
 
 class _Collector:
@@ -260,6 +264,8 @@ def build_catalogue(
         keyword_fields=settings.keyword_fields,
         categories_configured=settings.categories is not None,
         strings=dict(parsed.strings),
+        layout=settings.layout,
+        macros=defined,
     )
 
 

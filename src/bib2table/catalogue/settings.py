@@ -20,6 +20,8 @@ from bib2table.errors import SettingsError
 SETTINGS_FILE = "bib2table.toml"
 PYPROJECT = "pyproject.toml"
 FORMATS = ("text", "names")
+MARKDOWN_LAYOUTS = ("table", "sections")
+JSON_SHAPES = ("csl", "catalogue")
 
 
 @dataclass(frozen=True)
@@ -32,23 +34,41 @@ class Column:
     link: bool = False
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How the Markdown and JSON outputs arrange the catalogue (beside the table's columns)."""
+
+    #: ``table`` (one row per paper) or ``sections`` (a heading per category, a list under it)
+    markdown: str = "table"
+    #: sections: a paper with several categories is listed under each, else under its first
+    repeat: bool = True
+    #: sections: more authors than this are shown as "First et al." (0: never shortened)
+    max_authors: int = 3
+    #: sections: a sub-heading per year inside each category
+    year_headings: bool = False
+    #: the fields holding a link to a paper's code
+    code_fields: tuple[str, ...] = ("code",)
+    #: ``csl`` (a CSL-JSON list) or ``catalogue`` (an object with title, categories and items)
+    json: str = "csl"
+
+
+#: Where a venue is, the first non-empty wins: the Venue column and the Markdown list's venue.
+VENUE_FIELDS = (
+    "venue",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "howpublished",
+    "school",
+    "institution",
+    "publisher",
+)
+
 DEFAULT_COLUMNS = (
     Column("Year", ("year", "date")),
     Column("Author", ("author", "editor"), format="names"),
     Column("Title", ("title",), link=True),
-    Column(
-        "Venue",
-        (
-            "venue",
-            "journal",
-            "journaltitle",
-            "booktitle",
-            "howpublished",
-            "school",
-            "institution",
-            "publisher",
-        ),
-    ),
+    Column("Venue", VENUE_FIELDS),
 )
 
 
@@ -73,6 +93,7 @@ class Settings:
     source: Path | None = field(default=None, compare=False)
     #: every file the settings were read from (the settings file, its intro-file)
     files: tuple[Path, ...] = field(default=(), compare=False)
+    layout: Layout = Layout()
 
 
 _KEYS = {
@@ -86,6 +107,13 @@ _KEYS = {
     "keyword-hierarchy-separators",
     "require-category",
     "sort",
+    # the Markdown list and the JSON data (see Layout)
+    "markdown-layout",
+    "markdown-repeat",
+    "markdown-max-authors",
+    "markdown-year-headings",
+    "code-fields",
+    "json-shape",
 }
 _COLUMN_KEYS = {"label", "fields", "field", "format", "link"}
 
@@ -172,7 +200,31 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
         sort=_strings(data, "sort", path, ()),
         source=path,
         files=tuple(files),
+        layout=_layout(data, path),
     )
+
+
+def _layout(data: dict[str, Any], path: Path) -> Layout:
+    """The Markdown list and JSON settings (see :class:`Layout`)."""
+    max_authors = data.get("markdown-max-authors", Layout.max_authors)
+    if isinstance(max_authors, bool) or not isinstance(max_authors, int) or max_authors < 0:
+        raise SettingsError(f"{path}: markdown-max-authors must be a whole number, 0 or more")
+    return Layout(
+        markdown=_choice(data, "markdown-layout", path, MARKDOWN_LAYOUTS),
+        repeat=_bool(data, "markdown-repeat", path, default=True),
+        max_authors=max_authors,
+        year_headings=_bool(data, "markdown-year-headings", path),
+        code_fields=_strings(data, "code-fields", path, Layout.code_fields, lower=True),
+        json=_choice(data, "json-shape", path, JSON_SHAPES),
+    )
+
+
+def _choice(data: dict[str, Any], key: str, path: Path, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = data.get(key, choices[0])
+    if value not in choices:
+        raise SettingsError(f"{path}: {key} must be one of {', '.join(map(repr, choices))}")
+    return str(value)
 
 
 def _columns(value: Any, path: Path) -> tuple[Column, ...]:
@@ -228,8 +280,8 @@ def _separators(
     return value
 
 
-def _bool(data: dict[str, Any], key: str, path: Path) -> bool:
-    value = data.get(key, False)
+def _bool(data: dict[str, Any], key: str, path: Path, default: bool = False) -> bool:
+    value = data.get(key, default)
     if not isinstance(value, bool):
         raise SettingsError(f"{path}: {key} must be true or false")
     return value

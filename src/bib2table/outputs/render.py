@@ -37,6 +37,8 @@ from bib2table.catalogue import cite
 from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.errors import TemplateError
 from bib2table.outputs.clean import markdown_to_html
+from bib2table.outputs.csljson import csl_items, csl_json
+from bib2table.outputs.listing import sections
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ FORMATS = {
     "html": Format("html", "catalogue.html.jinja2", ".html"),
     "markdown": Format("markdown", "catalogue.md.jinja2", ".md"),
     "csv": Format("csv", "catalogue.csv.jinja2", ".csv"),
+    "json": Format("json", "catalogue.json.jinja2", ".json"),
 }
 
 #: The block a template renders once per entry, and kept between runs.
@@ -59,6 +62,9 @@ ROW_BLOCK = "row"
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
+#: What GitHub's renderer would turn into a link by itself ("https://…", "www.…"): the ``:``
+#: or ``.`` is escaped, which keeps the text as it reads and makes no link.
+_MD_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp)(?=:)|\bwww(?=\.)")
 _MD_URL_UNSAFE = re.compile(r"[\s()<>|\\`\"']")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -97,6 +103,9 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cite_data=cite.cite_data,
         bibtex=cite.bibtex_text,
         links=cite.links,
+        csl_json=csl_json,
+        csl_items=csl_items,
+        sections=sections,
     )
     env.globals.update(year_chart=cite.year_chart)
     return env
@@ -397,6 +406,8 @@ def md_escape(text: object) -> str:
     """Escape text for a Markdown table cell: it stays literal text and cannot break the row."""
     value = " ".join(str(text).split())
     value = _MD_SPECIAL.sub(r"\\\1", value)
+    if ":" in value or "." in value:  # what every automatic link needs
+        value = _MD_AUTOLINK.sub(r"\g<0>\\", value)
     return _MD_ENTITY.sub(r"\\&", value)
 
 

@@ -77,6 +77,13 @@ def stale(path: Path, content: str, command: str) -> Problem | None:
     return Problem(str(path), begin_line(document), "", message)
 
 
+def has_markers(document: str) -> bool:
+    """Whether ``document`` has a marker line at all (outside fenced code blocks)."""
+    fenced = _fenced(document)
+    found = [*_BEGIN.finditer(document), *_END.finditer(document)]
+    return any(not _inside(m.start(), fenced) for m in found)
+
+
 def begin_line(document: str) -> int:
     """The line of the begin marker (1 when there is none), for messages about the section."""
     fenced = _fenced(document)
