@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import signal
@@ -18,13 +17,22 @@ from bib2table import __version__
 from bib2table import init as init_driver
 from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
-from bib2table.catalogue.settings import candidates, load_settings
+from bib2table.catalogue.settings import Settings
 from bib2table.check import FORMATS as CHECK_FORMATS
-from bib2table.check import check_file, format_problems, has_errors, summary
+from bib2table.check import check_file, escape_line, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, Interrupted, OutputError
+from bib2table.files import text_encoding
 from bib2table.outputs.update import read_document, replace_section, stale
-from bib2table.outputs.write import write_outputs, write_stdout
-from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
+from bib2table.outputs.write import check_targets, write_outputs, write_stdout
+from bib2table.pipeline import (
+    EXTENSIONS,
+    Loaded,
+    Output,
+    choose,
+    files_read,
+    load,
+    render_all,
+)
 from bib2table.problems import Problem, Severity
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -201,6 +209,7 @@ class _Build(_Command):
 @click.option(
     "--encoding",
     metavar="NAME",
+    callback=lambda _ctx, _param, value: _encoding(value),
     help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
     "as Windows-1252, with a warning].",
 )
@@ -209,6 +218,12 @@ class _Build(_Command):
     is_flag=True,
     help="Read everything afresh instead of reusing what earlier runs read (in "
     "~/.cache/bib2table).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Say on standard error which settings file the run uses.",
 )
 @click.version_option(__version__, "--version", prog_name="bib2table")
 def main(
@@ -231,6 +246,7 @@ def main(
     config: Path | None,
     encoding: str | None,
     no_cache: bool,
+    verbose: bool,
 ) -> None:
     """Turn the BibTeX file INPUT into a literature catalogue.
 
@@ -265,10 +281,24 @@ def main(
     chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
     job = _Job(
-        sources[0], chosen, output, out_dir, update, template, config, encoding, not no_cache
+        sources[0],
+        chosen,
+        output,
+        out_dir,
+        update,
+        template,
+        config,
+        encoding,
+        not no_cache,
+        verbose,
     )
     _check_serving(job, check, watch, serve, port, poll)
     _check_usage(job, len(sources), check, report_format, selection, watch, serve)
+    if not check:
+        try:
+            check_targets(_target_paths(job), files_read(job.source, job.config, job.template))
+        except Bib2TableError as exc:
+            raise click.ClickException(str(exc)) from None
     if serve:
         sys.exit(_serve(job, selection, port, poll))
 
@@ -334,6 +364,7 @@ class _Job:
     config: Path | None
     encoding: str | None
     cache: bool
+    verbose: bool = False
 
 
 def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
@@ -342,6 +373,8 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
         progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
         try:
             loaded = load(job.source, job.config, job.encoding, job.cache, progress)
+            if job.verbose:
+                click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)
             if watching and not _complete(loaded.parsed):
                 _report(loaded.catalogue.problems)
                 click.echo(
@@ -356,7 +389,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
             if progress is not None:
                 progress.finish()
         targets = _targets(job, outputs)
-        write_outputs(targets, job.source)
+        write_outputs(targets, files_read(job.source, job.config, job.template))
     except Bib2TableError as exc:
         if watching:
             click.echo(f"Error: {exc}", err=True)
@@ -386,10 +419,37 @@ def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
             job.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {job.out_dir}: {exc.strerror}") from None
-        return {job.out_dir / (job.source.stem + EXTENSIONS[o.format]): o.text for o in outputs}
+    paths = _target_paths(job)
+    return dict(zip(paths, (o.text for o in outputs), strict=True)) if paths else {}
+
+
+def _target_paths(job: _Job) -> list[Path]:
+    """The files the run writes, in the order of its formats; none for standard output."""
+    if job.update is not None:
+        return [job.update]
+    if job.out_dir is not None:
+        return [job.out_dir / (job.source.stem + EXTENSIONS[f]) for f in job.formats]
     if job.output is not None and str(job.output) != "-":
-        return {job.output: outputs[0].text}
-    return {}
+        return [job.output]
+    return []
+
+
+def _settings_used(settings: Settings) -> str:
+    """Which settings file a run uses, for ``--verbose`` and ``--check``."""
+    if settings.source is None:
+        return "no settings file found; built-in settings"
+    return f"settings from {settings.source}"
+
+
+def _encoding(value: str | None) -> str | None:
+    """``--encoding``: only an encoding text files are written in (a usage error otherwise)."""
+    if value is None:
+        return None
+    try:
+        text_encoding(value)
+    except Bib2TableError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _complete(parsed: ParsedBib) -> bool:
@@ -410,12 +470,15 @@ def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str)
                 found.append(Problem(str(job.update), 0, "", str(exc)))
         problems += found
         entries = len(loaded.catalogue.entries) if loaded is not None else 0
-        summaries.append(summary(str(source), entries, found))
+        line = summary(str(source), entries, found)
+        if loaded is not None:
+            line += f"; {_settings_used(loaded.settings)}"
+        summaries.append(line)
     report = format_problems(problems, fmt)
     if report:
         write_stdout(report)
     for line in summaries:
-        click.echo(line, err=True)
+        click.echo(escape_line(line) if fmt == "github" else line, err=True)
     return 1 if has_errors(problems) else 0
 
 
@@ -447,18 +510,9 @@ def _rebuild_options(job: _Job, selection: Selection) -> list[str]:
 
 
 def _watched(job: _Job) -> list[Path]:
-    """The files a rebuild depends on: the input, its settings (and their intro-file), and
-    the places a settings file may yet appear; the template."""
-    paths = [job.source]
-    if job.config is not None:
-        paths.append(job.config)
-    else:
-        paths += candidates(job.source)
-    with contextlib.suppress(Bib2TableError):  # reported by the rebuild itself
-        paths += load_settings(job.source, job.config).files
-    if job.template is not None:
-        paths.append(job.template)
-    return list(dict.fromkeys(paths))
+    """The files a rebuild depends on: every file the run reads or may yet read (see
+    :func:`bib2table.pipeline.files_read`, which also says what no output may be)."""
+    return list(files_read(job.source, job.config, job.template))
 
 
 def _round(run: Callable[[], int]) -> None:
