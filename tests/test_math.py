@@ -20,7 +20,7 @@ from bib2table.bibtex.latex import decode
 from bib2table.bibtex.parse import parse_text
 from bib2table.catalogue.model import build_catalogue
 from bib2table.catalogue.settings import Settings
-from bib2table.outputs.clean import check_page
+from bib2table.outputs.clean import check_page, row_fits
 from bib2table.outputs.mathml import cell_html
 from toolkit import csv_records, run, write
 
@@ -178,3 +178,26 @@ def test_no_raw_math_is_left_in_the_corpus_titles() -> None:
             assert "^{" not in shown_text and "_{" not in shown_text, match.group()
             spans += 1
     assert spans > 100
+
+
+def test_rows_with_mathml_keep_the_strict_form() -> None:
+    """A row with the MathML bib2table writes is kept between runs like any other row."""
+    _, html = shown(r"$\hat{x}^2_1 + \sqrt[3]{y} - \frac12 \log n \text{ if } \{a\}$")
+    assert "<math" in html and "<msubsup>" in html and "<mroot>" in html
+    assert row_fits(f'<tr id="k"><td>{html}</td></tr>', "html")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<math><annotation-xml encoding='text/html'><b>x</b></annotation-xml></math>",
+        '<math><mi href="javascript:alert(1)">x</mi></math>',
+        "<math><maction>x</maction></math>",
+        '<math><mi onclick="alert(1)">x</mi></math>',
+        "<math><mtext><style>*{}</style></mtext></math>",
+        '<math display="inline"><mstyle mathcolor="red">x</mstyle></math>',
+        "<svg><mi>x</mi></svg>",
+    ],
+)
+def test_other_mathml_leaves_the_strict_form(markup: str) -> None:
+    assert not row_fits(f'<tr id="k"><td>{markup}</td></tr>', "html")

@@ -623,3 +623,33 @@ def _wrapped(node: Node) -> str:
     if text.startswith("(") and text.endswith(")"):
         return text
     return f"({text})"
+
+
+#: Each kind of node and how many items follow its tag: text, or child nodes.
+_TEXT_NODES = {"i": 1, "n": 1, "t": 1, "f": 1}
+_CHILD_NODES = {"sup": 2, "sub": 2, "subsup": 3, "frac": 2, "sqrt": 1, "root": 2}
+
+
+def is_tree(node: Any, depth: int = 0) -> bool:
+    """Whether ``node`` (as JSON keeps it: lists) has the shape of a math tree, so that a
+    value read back from the cache can be drawn without surprise."""
+    if not isinstance(node, list | tuple) or not node or depth > 200:
+        return False
+    tag, rest = node[0], node[1:]
+    if tag in _TEXT_NODES:
+        return len(rest) == 1 and isinstance(rest[0], str)
+    if tag == "o":
+        return len(rest) == 2 and isinstance(rest[0], str) and isinstance(rest[1], str)
+    if tag == "space":
+        return not rest
+    if tag == "row":
+        return (
+            len(rest) == 1
+            and isinstance(rest[0], list | tuple)
+            and all(is_tree(n, depth + 1) for n in rest[0])
+        )
+    if tag == "over":
+        return len(rest) == 2 and is_tree(rest[0], depth + 1) and isinstance(rest[1], str)
+    if tag in _CHILD_NODES:
+        return len(rest) == _CHILD_NODES[tag] and all(is_tree(n, depth + 1) for n in rest)
+    return False

@@ -13,15 +13,13 @@ shown.
 from __future__ import annotations
 
 import dataclasses
-import logging
+import functools
+import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from bibtexparser import model as bp
-from bibtexparser.splitter import Splitter
 
 from bib2table.bibtex.biblatex import Warn, by_key, resolve_xdata, settle
 from bib2table.bibtex.blocks import (
@@ -31,17 +29,16 @@ from bib2table.bibtex.blocks import (
     matching_brace,
     read_entry,
     scan,
+    scan_alone,
+    stretches,
 )
 from bib2table.bibtex.encoding import decode_file
 from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
+from bib2table.errors import InputError
 from bib2table.files import read_bytes, text_encoding
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
-
-# The splitter logs its own recoveries; each lost block is reported by us instead, with its line.
-logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
-logging.getLogger("bibtexparser").propagate = False
 
 #: A value longer than this is cut, so that strings doubling themselves cannot exhaust memory.
 MAX_VALUE_LENGTH = 1_000_000
@@ -50,8 +47,17 @@ MAX_VALUE_LENGTH = 1_000_000
 MAX_STRINGS_LENGTH = 8_000_000
 WARNING = Severity.WARNING
 
+#: The largest input read: bib2table builds within about 4 GB of memory up to these sizes (see
+#: the README); a larger file is refused before any work, with a message saying so.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+MAX_ENTRIES = 500_000
+
 #: Entry types whose ``title`` a crossref child takes as its ``booktitle`` (BibLaTeX's rule).
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
+
+
+#: An entry's fields as written: names (as written) and raw values, in order.
+Body = tuple[list[str], list[str]]
 
 
 class Fields(Mapping[str, str]):
@@ -60,17 +66,43 @@ class Fields(Mapping[str, str]):
     Most fields of a real bibliography are never shown, so evaluating only what is read keeps
     the run near the splitter's own speed. What evaluation finds wrong (a value cut for length)
     collects in :attr:`warnings`, for the model to report with the entry; the names of undefined
-    ``@string`` macros in :attr:`undefined`, reported once per file.
+    ``@string`` macros in :attr:`undefined`, reported once per file. The fields themselves may
+    come later: from the cache they are decoded when first asked for (an entry whose catalogue
+    row is cached never needs them).
     """
 
-    __slots__ = ("_macros", "_raw", "_values", "undefined", "warnings")
+    __slots__ = ("_body", "_data", "_load", "_macros", "_values", "undefined", "warnings")
 
-    def __init__(self, raw: dict[str, str], macros: Mapping[str, str]) -> None:
-        self._raw = raw
+    def __init__(
+        self,
+        raw: dict[str, str] | None,
+        macros: Mapping[str, str],
+        load: Callable[[], Body] | None = None,
+    ) -> None:
+        self._data = raw
+        self._load = load
+        self._body: Body | None = None
         self._macros = macros
         self._values: dict[str, str] = {}
         self.warnings: list[str] = []
         self.undefined: list[str] = []
+
+    @property
+    def _raw(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = _first_of_each(*self.body())
+        return self._data
+
+    def body(self) -> Body:
+        """The fields as written (names as written, raw values), in order."""
+        if self._body is None:
+            if self._load is not None:
+                self._body = self._load()
+                self._load = None
+            else:
+                raw = self._data or {}
+                self._body = (list(raw), list(raw.values()))
+        return self._body
 
     def __getitem__(self, name: str) -> str:
         value = self._values.get(name)
@@ -103,16 +135,17 @@ class Fields(Mapping[str, str]):
     def inherit(self, parent: Fields, skip: Iterable[str], replace: bool = False) -> list[str]:
         """Take the parent's fields this entry lacks (crossref), or all of them (``replace``,
         as biber's ``xdata``), each evaluated as the parent sees it; the names replaced."""
+        raw = self._raw
         replaced = []
-        for name, raw in parent._raw.items():
-            if name in skip or (name in self._raw and not replace):
+        for name, value in parent._raw.items():
+            if name in skip or (name in raw and not replace):
                 continue
-            if name in self._raw:
+            if name in raw:
                 if self.get(name) == parent[name]:
                     continue
                 replaced.append(name)
             if parent._macros is self._macros:
-                self._raw[name] = raw
+                raw[name] = value
                 self._values.pop(name, None)
             else:  # the parent sees other @string values: take its value, not its source
                 self.set(name, parent[name])
@@ -124,6 +157,14 @@ class Fields(Mapping[str, str]):
         self._values[name] = value
 
 
+def _first_of_each(names: list[str], values: list[str]) -> dict[str, str]:
+    """Fields by lower-case name; like BibTeX, the first of repeated fields wins."""
+    fields: dict[str, str] = {}
+    for name, value in zip(names, values, strict=True):
+        fields.setdefault(name.strip().lower(), value)
+    return fields
+
+
 @dataclass
 class ParsedEntry:
     """One entry: its fields (LaTeX still in them), where it is, and what it was read from."""
@@ -133,12 +174,16 @@ class ParsedEntry:
     line: int
     fields: Fields
     raw: str = ""
-    #: the file the entry is in (several may be read as one bibliography)
-    file: str = ""
     #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
     sources: tuple[str, ...] = ()
-    #: Each field as written in ``raw``: its name and its value (slices of ``raw``), in order.
-    written: tuple[tuple[str, str], ...] = ()
+    #: the file the entry is in (several may be read as one bibliography)
+    file: str = ""
+
+    @property
+    def written(self) -> list[tuple[str, str]]:
+        """Each field as written in ``raw``: its name and its value, in order."""
+        names, values = self.fields.body()
+        return list(zip(names, values, strict=True))
 
 
 @dataclass
@@ -172,7 +217,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
     """
     if encoding is not None:
         text_encoding(encoding)
-    data = read_bytes(path, "input")
+    data = read_bytes(path, "input", MAX_INPUT_BYTES)
     return decode_file(data, path, encoding)
 
 
@@ -221,34 +266,196 @@ def parse_texts(
 ) -> ParsedBib:
     """Parse the BibTeX texts ``(text, name)`` in order, as one bibliography."""
     name = texts[0][1] if texts else "<string>"
+    blocks = sum(text.count("\n@") + text.startswith("@") for text, _ in texts)
+    if blocks > MAX_ENTRIES:
+        raise InputError(
+            f"{name} has {blocks:,} entries; bib2table builds up to {MAX_ENTRIES:,} (in about "
+            "4 GB of memory): split it into several files"
+        )
     result = ParsedBib(file=name, files=[n for _, n in texts])
     reader = _Reader(result, StringTable(keep_undefined))
-    located = [
-        (file, b)
-        for text, file in texts
-        for b in scan(text)
-        if b.problem or (b.text and b.kind != "comment")
-    ]
-    blocks = [b for _, b in located]
-    sources = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
-    reads: list[tuple[Any, ...] | None] = [None] * len(blocks)
-    if cache is not None:
-        reads = [cache.get("block:" + s) if s else None for s in sources]
-    missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
-    split = map_in_halves(_split_block, [blocks[i] for i in missing])
-    for i, new in zip(missing, split, strict=True):
-        reads[i] = new
-        if cache is not None:
-            cache.put("block:" + sources[i], new)
-    for (file, block), read, source in zip(located, reads, sources, strict=True):
+    for text, file in texts:
         reader.file = file
-        reader.read(block, read, source)
+        for block, read, source in _read_blocks(text, cache):
+            reader.read(block, read, source)
     reader.finish()
     if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
         result.problems.append(
             Problem(name, 0, "", "no entries found; is this a BibTeX file?", Severity.WARNING)
         )
     return result
+
+
+#: A block, what the splitter read from it (``None``: nothing to read) and its content key.
+_Read = tuple[Block, tuple[Any, ...] | None, str]
+
+
+def _read_blocks(text: str, cache: Cache | None) -> list[_Read]:
+    """Every block worth reading, in file order, with what the splitter read from it.
+
+    With a cache, the file is cut into stretches that each start at an ``@`` at the start of a
+    line (about one entry each), and a stretch's blocks and reads are looked up by its content:
+    a run after a small edit scans and splits only the stretches that changed. A stretch with
+    a block that does not close within it makes the run scan the whole file at once.
+    """
+    if cache is None:
+        return _read_whole(text, None)
+    pieces = stretches(text)
+    keys = [cache.key("stretch", piece) for piece in pieces]
+    stored = cache.get_many("blocks", keys)
+    starts = []
+    line = 1
+    for piece in pieces:
+        starts.append(line)
+        line += piece.count("\n")
+    found: list[list[_Read] | None] = []
+    for piece, key, start in zip(pieces, keys, starts, strict=True):
+        value = stored.get(key)
+        found.append(_unpack(piece, start, key.hex(), value) if value is not None else None)
+    missing = [i for i, reads in enumerate(found) if reads is None]
+    scanned: dict[int, list[Block]] = {}
+    for i in missing:
+        alone = scan_alone(pieces[i])
+        if alone is None:
+            return _read_whole(text, cache)
+        scanned[i] = [b for b in alone if _worth(b)]
+    todo = [b for i in missing for b in scanned[i] if b.text]
+    split = iter(map_in_halves(_split_block, todo))
+    for i in missing:
+        reads = [(b, next(split) if b.text else None) for b in scanned[i]]
+        kept = [[_pack(b) for b, _ in reads], [_kept_read(r) for _, r in reads]]
+        cache.put("blocks", keys[i], kept)
+        source = keys[i].hex()
+        found[i] = [
+            (dataclasses.replace(b, line=b.line + starts[i] - 1), r, f"{source}:{n}")
+            for n, (b, r) in enumerate(reads)
+        ]
+    return [read for reads in found if reads is not None for read in reads]
+
+
+def _read_whole(text: str, cache: Cache | None) -> list[_Read]:
+    """Scan the whole file at once; with a cache, look each block's read up by its text."""
+    blocks = [b for b in scan(text) if _worth(b)]
+    keys = [cache.key("block", b.text) if b.text else b"" for b in blocks] if cache else []
+    stored = cache.get_many("blocks", [k for k in keys if k]) if cache is not None else {}
+    reads: list[tuple[Any, ...] | None] = []
+    for i, block in enumerate(blocks):
+        value = stored.get(keys[i]) if cache is not None and block.text else None
+        reads.append(tuple(value) if value is not None and _valid_read(value) else None)
+    missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
+    split = map_in_halves(_split_block, [blocks[i] for i in missing])
+    for i, new in zip(missing, split, strict=True):
+        reads[i] = new
+        if cache is not None:
+            cache.put("blocks", keys[i], _kept_read(new))
+    sources = [k.hex() for k in keys] if cache is not None else [""] * len(blocks)
+    return list(zip(blocks, reads, sources, strict=True))
+
+
+def _worth(block: Block) -> bool:
+    """Blocks that hold something or are reported; comments are skipped."""
+    return bool(block.problem or (block.text and block.kind != "comment"))
+
+
+def _pack(block: Block) -> list[Any]:
+    """A block as the cache keeps it, within its stretch (see :func:`_unpack`)."""
+    end = block.start + len(block.text)
+    return [
+        block.kind,
+        block.type,
+        block.start,
+        end,
+        block.line,
+        block.key,
+        block.problem,
+        block.severity.value,
+    ]
+
+
+_KINDS = frozenset({"entry", "string", "preamble", "comment"})
+_SEVERITIES = {s.value: s for s in Severity}
+
+
+def _unpack(piece: str, first_line: int, source: str, value: Any) -> list[_Read] | None:
+    """A stretch's blocks and reads from the cache, or ``None`` when the value does not fit."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    kept, reads = value
+    if not (isinstance(kept, list) and isinstance(reads, list) and len(kept) == len(reads)):
+        return None
+    result: list[_Read] = []
+    size = len(piece)
+    for n, (item, read) in enumerate(zip(kept, reads, strict=True)):
+        if not (isinstance(item, list) and len(item) == 8):
+            return None
+        kind, name, start, end, line, key, problem, severity = item
+        if not (
+            kind in _KINDS
+            and isinstance(name, str)
+            and type(start) is int
+            and type(end) is int
+            and 0 <= start <= end <= size
+            and type(line) is int
+            and line >= 1
+            and isinstance(key, str)
+            and isinstance(problem, str)
+            and severity in _SEVERITIES
+            and (read is None if start == end else _valid_read(read))
+        ):
+            return None
+        block = Block(
+            kind,
+            name,
+            piece[start:end],
+            line + first_line - 1,
+            key,
+            problem,
+            _SEVERITIES[severity],
+            start=start,
+        )
+        result.append((block, tuple(read) if read is not None else None, f"{source}:{n}"))
+    return result
+
+
+def _strings(value: Any) -> bool:
+    """Whether ``value`` is a list of strings."""
+    if type(value) is not list:
+        return False
+    try:
+        "".join(value)  # a TypeError unless every item is a string, at C speed
+    except TypeError:
+        return False
+    return True
+
+
+def _valid_read(read: Any) -> bool:
+    """Whether a cached read has the shape :func:`_kept_read` gives (an entry's fields are
+    checked when they are decoded)."""
+    if not isinstance(read, list) or not read:
+        return False
+    kind = read[0]
+    if kind == "entry" and len(read) == 6:
+        _, entry_type, key, repeated, crossref, body = read
+        return (
+            isinstance(entry_type, str)
+            and isinstance(key, str)
+            and _strings(repeated)
+            and isinstance(crossref, bool)
+            and isinstance(body, str)
+        )
+    if kind == "string" and len(read) == 3:
+        return isinstance(read[1], str) and isinstance(read[2], str)
+    if kind in ("preamble", "failed") and len(read) == 2:
+        return isinstance(read[1], str)
+    return False
+
+
+def _kept_read(read: tuple[Any, ...] | None) -> Any:
+    """A read as the cache keeps it: an entry's fields as one JSON text, decoded when needed."""
+    if read is None or read[0] != "entry":
+        return read
+    body = json.dumps(read[5], ensure_ascii=False, separators=(",", ":"))
+    return [*read[:5], body]
 
 
 class _Reader:
@@ -261,6 +468,8 @@ class _Reader:
         self.strings_length = 0
         self.seen: dict[str, tuple[str, int]] = {}
         self.file = result.file
+        #: the entries with a crossref field
+        self.crossrefs: list[ParsedEntry] = []
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
         self.result.problems.append(Problem(self.file, line, key, message, severity))
@@ -286,8 +495,8 @@ class _Reader:
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
-            _, entry_type, key, raw_fields, duplicated = read
-            self.add(block, entry_type, key, [(n, v) for n, v, _ in raw_fields], duplicated, source)
+            _, entry_type, key, repeated, crossref, body = read
+            self.add(block, entry_type, key, repeated, crossref, body, source)
         else:
             self.problem(block.line, block.key, read[1], Severity.ERROR)
 
@@ -296,11 +505,13 @@ class _Reader:
         block: Block,
         entry_type: str,
         key: str,
-        raw_fields: list[tuple[str, str]],
-        duplicated: list[str],
+        repeated: list[str],
+        crossref: bool,
+        body: Body | str,
         source: str,
     ) -> None:
-        """Resolve one entry's fields; like BibTeX, the first of repeated fields wins."""
+        """Take in one entry; like BibTeX, the first of repeated fields wins. ``body`` is the
+        fields as written, or the cache's JSON of them (decoded when first needed)."""
         line = block.line
         if not key:
             self.problem(line, "", f"@{entry_type} entry has no key; add one", Severity.ERROR)
@@ -317,30 +528,27 @@ class _Reader:
             )
             return
         self.seen[folded] = (self.file, line)
-        fields: dict[str, str] = {}
-        repeated = set(duplicated)
-        for name, value in raw_fields:
-            name = name.strip().lower()
-            if name in fields:
-                repeated.add(name)
-                continue
-            fields[name] = value
-        for name in sorted(repeated):
+        for name in repeated:
             self.problem(
                 line, key, f"field {name!r} is given twice; the first one is used", Severity.WARNING
             )
-        self.result.entries.append(
-            ParsedEntry(
-                key,
-                entry_type.strip().lower(),
-                line,
-                Fields(fields, self.view),
-                block.text,
-                self.file,
-                (source,) if source else (),
-                tuple(raw_fields),
-            )
+        if isinstance(body, str):
+            fields = Fields(None, self.view, functools.partial(_decode_body, body, block))
+        else:
+            fields = Fields(_first_of_each(*body), self.view)
+            fields._body = body
+        entry = ParsedEntry(
+            key,
+            entry_type.strip().lower(),
+            line,
+            fields,
+            block.text,
+            (source,) if source else (),
+            self.file,
         )
+        if crossref:
+            self.crossrefs.append(entry)
+        self.result.entries.append(entry)
 
     def evaluate(self, raw: str, line: int, key: str) -> str:
         """Evaluate a ``@string`` or ``@preamble`` value now, reporting what is wrong."""
@@ -363,7 +571,7 @@ class _Reader:
         self.result.string_history = self.strings.history
         entries = self.result.entries
         resolve_xdata(entries, self.problem_at)
-        inherit_crossrefs(entries, self.problem_at)
+        inherit_crossrefs(self.crossrefs, entries, self.problem_at)
         self.result.entries = settle(entries, self.problem_at)
 
     def problem_at(self, file: str, line: int, key: str, message: str) -> None:
@@ -371,14 +579,14 @@ class _Reader:
         self.result.problems.append(Problem(file, line, key, message, Severity.WARNING))
 
 
-def inherit_crossrefs(entries: list[ParsedEntry], warn: Warn) -> None:
-    """Give each entry the fields it lacks from its crossref parent, whose own chain is
-    resolved first; each entry is resolved once, so time is linear in the chain's length.
+def inherit_crossrefs(children: list[ParsedEntry], entries: list[ParsedEntry], warn: Warn) -> None:
+    """Give each of ``children`` (the entries with a crossref field) the fields it lacks from
+    its crossref parent, whose own chain is resolved first; each entry is resolved once, so
+    time is linear in the chain's length.
 
     Cycles and missing targets are reported (``warn(file, line, key, message)``); a parent
     may be named by its key or by one of its ``ids`` (biber's aliases).
     """
-    children = [e for e in entries if "crossref" in e.fields]
     if not children:
         return
     keys = by_key(entries)
@@ -433,7 +641,8 @@ def _split_block(block: Block) -> tuple[Any, ...]:
     The result is plain data (for the cache): ``("entry", type, key, fields, duplicated)``,
     ``("string", key, raw)``, ``("preamble", raw)`` or ``("failed", reason)``.
     """
-    parsed = Splitter(block.text).split().blocks
+    bp, splitter = _splitter()
+    parsed = splitter(block.text).split().blocks
     if block.kind == "string":
         for item in parsed:
             if isinstance(item, bp.String):
@@ -456,12 +665,59 @@ def _split_block(block: Block) -> tuple[Any, ...]:
         entry = entries[0]
         fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
         if _whole(block.text, fields):
-            return ("entry", entry.entry_type, entry.key.strip(), fields, duplicated)
+            return _entry_read(entry.entry_type, entry.key.strip(), fields, duplicated)
     try:
         entry_type, key, raw_fields = read_entry(block.text)
     except FallbackError as exc:
         return ("failed", f"{exc}; this entry is left out")
-    return ("entry", entry_type, key, raw_fields, [])
+    return _entry_read(entry_type, key, raw_fields, [])
+
+
+def _entry_read(
+    entry_type: str, key: str, fields: list[tuple[str, str, int]], duplicated: list[str]
+) -> tuple[Any, ...]:
+    """``("entry", type, key, repeated field names, has a crossref, (names, values))``."""
+    names = [name for name, _, _ in fields]
+    seen: set[str] = set()
+    repeated = set(duplicated)
+    for name in names:
+        folded = name.strip().lower()
+        if folded in seen:
+            repeated.add(folded)
+        seen.add(folded)
+    body = (names, [value for _, value, _ in fields])
+    return ("entry", entry_type, key, sorted(repeated), "crossref" in seen, body)
+
+
+def _decode_body(text: str, block: Block) -> Body:
+    """An entry's fields from the cache's JSON; if they do not have the right shape, read
+    again from the block's text."""
+    try:
+        names, values = json.loads(text)
+    except (TypeError, ValueError):
+        names = values = None
+    if _strings(names) and _strings(values) and len(names) == len(values):
+        return names, values
+    read = _split_block(block)
+    if read[0] == "entry":
+        body: Body = read[5]
+        return body
+    return [], []
+
+
+@functools.cache
+def _splitter() -> tuple[Any, Any]:
+    """bibtexparser's model and splitter, imported when a block is first split (a run whose
+    blocks are all in the cache never needs them)."""
+    import logging
+
+    from bibtexparser import model
+    from bibtexparser.splitter import Splitter
+
+    # The splitter logs its own recoveries; each lost block is reported by us instead.
+    logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+    logging.getLogger("bibtexparser").propagate = False
+    return model, Splitter
 
 
 def evaluate(

@@ -15,7 +15,6 @@ and arXiv identifiers (on arxiv.org).
 from __future__ import annotations
 
 import json
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import entry_links
 from bib2table.bibtex.bibwrite import seen_strings
 from bib2table.bibtex.excerpt import Cited, bibtex, hidden_fields
 from bib2table.bibtex.private import PRIVATE, Private
@@ -35,7 +34,6 @@ if TYPE_CHECKING:
 #: end its block early; U+2028/2029 are escaped for older JSON readers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"}
 _JSON_ESCAPES["\u2029"] = "\\u2029"
-_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -78,17 +76,8 @@ def _names(catalogue: Catalogue) -> dict[str, str]:
 
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
-    found: list[Link] = []
-    doi = doi_of(entry.fields.get("doi", ""))
-    if doi:
-        found.append(Link("DOI", doi, doi_url(doi)))
-    arxiv = arxiv_of(entry.fields)
-    if arxiv:
-        found.append(Link("arXiv", arxiv, arxiv_url(arxiv)))
-    url, _ = web_address(entry.fields)
-    if url and all(url.rstrip("/") != link.href for link in found):
-        found.append(Link("URL", url, url))
-    return tuple(found)
+    found = entry.links if entry.links is not None else entry_links(entry.fields)
+    return tuple(Link(kind, text, href) for kind, text, href in found)
 
 
 def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
@@ -107,25 +96,45 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     for entry in catalogue.entries:
         # The model already made the usual form (cached between runs); with the abstract
         # asked for, or for a catalogue made by hand, it is made here.
-        if entry.bibtex and not abstract:
-            cited = Cited(entry.bibtex, entry.bibtex_macros)
-        else:
-            cited = bibtex(entry, hidden)
-        seen = seen_strings(entry, catalogue)
-        macros = []
-        for macro in cited.macros:
-            value = seen.get(macro) if macro in names else None
-            if value is None:
-                continue
-            key = values.get((macro, value))
-            if key is None:
-                key = macro if macro not in used else f"{macro} {len(values) + 1}"
-                values[(macro, value)] = key
-                used[key] = _string_line(names.get(macro, macro), value)
-            macros.append(key)
-        rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
+        cited = (
+            Cited(entry.bibtex, entry.bibtex_macros)
+            if entry.bibtex and not abstract
+            else bibtex(entry, hidden)
+        )
+        macros = _macro_keys(entry, cited.macros, catalogue, names, used, values)
+        found = entry.links if entry.links is not None else entry_links(entry.fields)
+        rows.append([cited.text, macros, [[kind, href] for kind, _, href in found]])
     text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
-    return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+    for unsafe, escaped in _JSON_ESCAPES.items():
+        text = text.replace(unsafe, escaped)
+    return Markup(text)
+
+
+def _macro_keys(
+    entry: Entry,
+    cited: tuple[str, ...],
+    catalogue: Catalogue,
+    names: dict[str, str],
+    used: dict[str, str],
+    values: dict[tuple[str, str], str],
+) -> list[str]:
+    """The keys of the ``@string`` lines ``entry`` needs, each for the value the entry saw;
+    a line not yet in ``used`` is added there."""
+    keys: list[str] = []
+    if not cited:
+        return keys
+    seen = seen_strings(entry, catalogue)
+    for macro in cited:
+        value = seen.get(macro) if macro in names else None
+        if value is None:
+            continue
+        key = values.get((macro, value))
+        if key is None:
+            key = macro if macro not in used else f"{macro} {len(values) + 1}"
+            values[(macro, value)] = key
+            used[key] = _string_line(names[macro], value)
+        keys.append(key)
+    return keys
 
 
 def _string_line(name: str, value: str) -> str:

@@ -12,8 +12,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import (
+    arxiv_of,
+    arxiv_url,
+    doi_of,
+    doi_url,
+    entry_links,
+    is_safe_url,
+    web_address,
+)
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
+from bib2table.bibtex.formula import is_tree
 from bib2table.bibtex.latex import (
     ENTRY_EXPANSION,
     FILE_EXPANSION,
@@ -65,6 +74,12 @@ class Entry:
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
+    #: the entry's DOI, arXiv and web links: (kind, text, address), each safe; ``None``: not
+    #: known yet (read from ``fields`` when asked for)
+    links: tuple[tuple[str, str, str], ...] | None = field(default=None, compare=False)
+    #: a key for everything the entry is made of (its text, the strings and settings it is
+    #: read with), for keeping what is made from it; empty when not known
+    digest: str = field(default="", compare=False)
     #: the file the entry is in, when several files make the bibliography
     file: str = field(default="", compare=False)
     #: the ``@string`` macros as this entry sees them (those defined before it, as in BibTeX)
@@ -132,6 +147,9 @@ class _Record:
     unknown: tuple[str, ...]
     bibtex: str
     bibtex_macros: tuple[str, ...]
+    doi: str
+    year: int | None
+    links: tuple[tuple[str, str, str], ...]
     #: the undefined ``@string`` macros the shown fields use
     undefined: tuple[str, ...] = ()
     #: per cell, its math pieces (see :attr:`Entry.math`); empty when no cell holds math
@@ -139,8 +157,8 @@ class _Record:
     #: the file's macros whose expansion was stopped (they grow without end?)
     stopped: tuple[str, ...] = ()
 
-    def dump(self) -> tuple[Any, ...]:
-        return (
+    def dump(self) -> list[Any]:
+        return [
             self.cells,
             self.url,
             self.keywords,
@@ -148,14 +166,41 @@ class _Record:
             self.unknown,
             self.bibtex,
             self.bibtex_macros,
+            self.doi,
+            self.year,
+            self.links,
             self.undefined,
             self.math,
             self.stopped,
-        )
+        ]
 
     @classmethod
-    def load(cls, data: Any) -> _Record:
-        cells, url, keywords, warnings, unknown, text, macros, undefined, math, stopped = data
+    def load(cls, data: Any, width: int) -> _Record | None:
+        """A record from the cache, or ``None`` when it does not have the shape of one or its
+        links break the link rules (only ``http``/``https``): such a value is not used."""
+        if not (isinstance(data, list) and len(data) == 13):
+            return None
+        cells, url, keywords, warnings, unknown, text, macros, doi, year, links = data[:10]
+        undefined, math, stopped = data[10:]
+        if not (
+            _strings(cells, width)
+            and isinstance(url, str)
+            and (not url or is_safe_url(url))
+            and _strings(keywords)
+            and _strings(warnings)
+            and _strings(unknown)
+            and isinstance(text, str)
+            and _strings(macros)
+            and isinstance(doi, str)
+            and (not doi or doi_of(doi) == doi)
+            and (year is None or type(year) is int)
+            and type(links) is list
+            and all(_strings(link, 3) and is_safe_url(link[2]) for link in links)
+            and _strings(undefined)
+            and _strings(stopped)
+            and _math_cells(math, width)
+        ):
+            return None
         return cls(
             tuple(cells),
             url,
@@ -164,10 +209,36 @@ class _Record:
             tuple(unknown),
             text,
             tuple(macros),
+            doi,
+            year,
+            tuple((kind, shown, href) for kind, shown, href in links),
             tuple(undefined),
             tuple(math),
             tuple(stopped),
         )
+
+
+def _math_cells(value: Any, width: int) -> bool:
+    """Whether a cached record's math is empty, or per cell ``None`` or text and math trees."""
+    if type(value) is not list:
+        return False
+    if not value:
+        return True
+    return len(value) == width and all(
+        cell is None or (type(cell) is list and all(isinstance(p, str) or is_tree(p) for p in cell))
+        for cell in value
+    )
+
+
+def _strings(value: Any, length: int | None = None) -> bool:
+    """Whether ``value`` is a list of strings (of ``length`` items, when given)."""
+    if type(value) is not list or (length is not None and len(value) != length):
+        return False
+    try:
+        "".join(value)  # a TypeError unless every item is a string, at C speed
+    except TypeError:
+        return False
+    return True
 
 
 def build_catalogue(
@@ -186,7 +257,7 @@ def build_catalogue(
         settings.private.key(),
     )
     context = digest(shape, sorted(defined.items()), parsed.string_history, settings.keep_undefined)
-    records = _records(parsed.entries, settings, defined, cache, context)
+    records, digests = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
     problems = list(parsed.problems)
     if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
@@ -203,7 +274,7 @@ def build_catalogue(
     undefined = dict(parsed.undefined)
     uses: dict[tuple[str, str], int] = {}
     entries = []
-    for parsed_entry, record in zip(parsed.entries, records, strict=True):
+    for parsed_entry, record, entry_digest in zip(parsed.entries, records, digests, strict=True):
         line, key, file = parsed_entry.line, parsed_entry.key, parsed_entry.file or parsed.file
         problems += [Problem(file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
@@ -225,8 +296,8 @@ def build_catalogue(
                 line=line,
                 cells=record.cells,
                 url=record.url,
-                doi=doi_of(parsed_entry.fields.get("doi", "")),
-                year=_year(parsed_entry.fields),
+                doi=record.doi,
+                year=record.year,
                 marks=tuple(label in labels for label in ordered),
                 categories=tuple(label for label in ordered if label in labels),
                 keywords=record.keywords,
@@ -234,6 +305,8 @@ def build_catalogue(
                 raw=parsed_entry.raw,
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
+                links=record.links,
+                digest=entry_digest,
                 file=file,
                 strings=parsed_entry.fields.strings,
                 math=record.math,
@@ -304,21 +377,35 @@ def _undefined_problems(
     return problems
 
 
+def _seen(entry: ParsedEntry) -> int:
+    """How many ``@string`` definitions the entry comes after (what values it sees)."""
+    return int(getattr(entry.fields.strings, "seen", 0))
+
+
 def _records(
     entries: list[ParsedEntry],
     settings: Settings,
     defined: Mapping[str, Definition],
     cache: Cache | None,
     context: str,
-) -> list[_Record]:
-    """Each entry's display record: from the cache when its sources and context are unchanged,
-    else computed (on two cores for a large bibliography)."""
-    keys = [
-        "record:" + digest(e.entry_type, e.key, *e.sources, context, _seen(e)) if cache else ""
-        for e in entries
-    ]
-    found = [_Record.load(v) if cache and (v := cache.get(k)) else None for k in keys]
-    missing = [i for i, record in enumerate(found) if record is None]
+) -> tuple[list[_Record], list[str]]:
+    """Each entry's display record: from the cache when its sources and context are unchanged
+    (and the stored value fits), else computed (on two cores for a large bibliography); and
+    each entry's content key (empty without a cache)."""
+    width = len(settings.columns)
+    records: list[_Record | None] = [None] * len(entries)
+    keys: list[bytes] = []
+    if cache is not None:
+        keys = [
+            cache.key("entry", e.entry_type, e.key, *e.sources, context, str(_seen(e)))
+            for e in entries
+        ]
+        stored = cache.get_many("entries", keys)
+        for index, key in enumerate(keys):
+            value = stored.get(key)
+            if value is not None:
+                records[index] = _Record.load(value, width)
+    missing = [i for i, record in enumerate(records) if record is None]
 
     hidden = hidden_fields(
         settings.categories is not None, settings.keyword_fields, private=settings.private
@@ -328,17 +415,12 @@ def _records(
     def compute(index: int) -> _Record:
         return _record(entries[index], settings, defined, hidden, budget)
 
-    records = found
     for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
         records[index] = record
         if cache is not None:
-            cache.put(keys[index], record.dump())
-    return [r for r in records if r is not None]
-
-
-def _seen(entry: ParsedEntry) -> int:
-    """How many ``@string`` definitions the entry comes after (what values it sees)."""
-    return int(getattr(entry.fields.strings, "seen", 0))
+            cache.put("entries", keys[index], record.dump())
+    digests = [key.hex() for key in keys] if keys else [""] * len(entries)
+    return [r for r in records if r is not None], digests
 
 
 def _record(
@@ -360,15 +442,19 @@ def _record(
         text, math = _cell(entry, column, collector)
         cells.append(text)
         maths.append(math)
+    keywords = _keywords(entry, settings, collector)
     stopped = collector.budget.stopped
     return _Record(
         cells=tuple(cells),
         url=url,
-        keywords=_keywords(entry, settings, collector),
+        keywords=keywords,
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
+        doi=doi_of(entry.fields.get("doi", "")),
+        year=_year(entry.fields),
+        links=entry_links(entry.fields),
         undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
         math=tuple(maths) if maths.count(None) < len(maths) else (),
         stopped=tuple(sorted(stopped)) if stopped else (),
@@ -397,9 +483,7 @@ def _names(value: str, collector: _Collector) -> Rich:
         if name.odd:
             collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
     shown = [collector.rich(n.display()) for n in names]
-    if others:
-        shown.append(("et al.", None))
-    text = ", ".join(t for t, _ in shown[: len(names)])
+    text = ", ".join(t for t, _ in shown)
     if others:
         text = f"{text} et al." if text else "et al."
     if not any(m for _, m in shown):
@@ -407,8 +491,10 @@ def _names(value: str, collector: _Collector) -> Rich:
     pieces: list[Any] = []
     for number, (part, math) in enumerate(shown):
         if number:
-            pieces.append(" " if others and number == len(names) else ", ")
+            pieces.append(", ")
         pieces.extend(math if math else [part])
+    if others:
+        pieces.append(" et al." if shown else "et al.")
     return text, tuple(pieces)
 
 
