@@ -23,7 +23,11 @@ TEMPLATE_FILES = [
     "bib2table/templates/catalogue.md.jinja2",
     "bib2table/templates/catalogue.csv.jinja2",
     "bib2table/templates/html/catalogue.css",
-    "bib2table/templates/html/catalogue.js",
+    "bib2table/templates/html/cards.css",
+    *(
+        f"bib2table/templates/html/{name}.js"
+        for name in ("search", "papers", "view", "list", "chart", "cite", "page")
+    ),
 ]
 
 SMALL_BIB = r"""@article{knuth1984literate,
@@ -167,9 +171,9 @@ def _convert_checks(site: Path, tmp_path: Path, command: list[str]) -> None:
     assert "Kurt Gödel" in page
     assert "Über formal unentscheidbare Sätze" in page
     assert 'href="https://doi.org/10.1093/comjnl/27.2.97"' in page
-    # the inline style and script come from the installed html/catalogue.css and .js
-    assert (site / "bib2table/templates/html/catalogue.css").read_text("utf-8").strip() in page
-    assert (site / "bib2table/templates/html/catalogue.js").read_text("utf-8").strip() in page
+    # the inline style and script come from the installed html/*.css and *.js
+    for part in TEMPLATE_FILES[3:]:
+        assert (site / part).read_text("utf-8").strip() in page, part
 
 
 def test_installed_cli_main_converts_a_bib(site: Path, tmp_path: Path) -> None:

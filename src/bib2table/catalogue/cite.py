@@ -64,8 +64,37 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     return "\n".join(lines) + "\n\n" + cited.text
 
 
+@dataclass(frozen=True)
+class RowLink:
+    """A small labelled link in an entry's row: ``PDF`` or ``Web`` (its url), ``DOI``, ``arXiv``;
+    the primary one is printed in full on paper (the DOI, else the url, else the arXiv page)."""
+
+    label: str
+    href: str
+    primary: bool
+
+
+_PDF = re.compile(r"\.pdf(?:[?#].*)?$", re.IGNORECASE)
+
+
+def row_links(entry: Entry) -> tuple[RowLink, ...]:
+    """The entry's links as its row shows them: its url first, then its DOI and arXiv page."""
+    found = {link.kind: link for link in links(entry)}
+    primary = found.get("DOI") or found.get("URL") or found.get("arXiv")
+    shown = []
+    for kind in ("URL", "DOI", "arXiv"):
+        link = found.get(kind)
+        if link is not None:
+            label = ("PDF" if _PDF.search(link.href) else "Web") if kind == "URL" else kind
+            shown.append(RowLink(label, link.href, link is primary))
+    return tuple(shown)
+
+
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
+    fields = entry.fields
+    if "url" not in fields and "doi" not in fields and "eprint" not in fields:
+        return ()
     found: list[Link] = []
     doi = doi_of(entry.fields.get("doi", ""))
     if doi:
@@ -101,7 +130,12 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
             if macro not in used:
                 used[macro] = _string_line(*strings[macro])
         rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
-    text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
+    return script_json({"strings": used, "entries": rows})
+
+
+def script_json(value: object) -> Markup:
+    """``value`` as JSON that is safe inside ``<script type="application/json">``."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
 
 

@@ -15,7 +15,7 @@ from typing import Any
 from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
 from bib2table.bibtex.latex import Definition, decode, definitions
-from bib2table.bibtex.names import split_names
+from bib2table.bibtex.names import Name, split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.cache import Cache, digest
 from bib2table.catalogue.settings import Column, Settings
@@ -55,6 +55,9 @@ class Entry:
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
+    #: Per column, what the page sorts a name list by: BibTeX's sort name ("von Last, First;
+    #: ..."); empty for other columns.
+    sort_names: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -101,6 +104,7 @@ class _Record:
     unknown: tuple[str, ...]
     bibtex: str
     bibtex_macros: tuple[str, ...]
+    sort_names: tuple[str, ...]
 
     def dump(self) -> tuple[Any, ...]:
         return (
@@ -111,11 +115,12 @@ class _Record:
             self.unknown,
             self.bibtex,
             self.bibtex_macros,
+            self.sort_names,
         )
 
     @classmethod
     def load(cls, data: Any) -> _Record:
-        cells, url, keywords, warnings, unknown, text, macros = data
+        cells, url, keywords, warnings, unknown, text, macros, sort_names = data
         return cls(
             tuple(cells),
             url,
@@ -124,6 +129,7 @@ class _Record:
             tuple(unknown),
             text,
             tuple(macros),
+            tuple(sort_names),
         )
 
 
@@ -178,6 +184,7 @@ def build_catalogue(
                 raw=parsed_entry.raw,
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
+                sort_names=record.sort_names,
             )
         )
     if unknown:
@@ -241,19 +248,22 @@ def _record(entry: ParsedEntry, settings: Settings, defined: Mapping[str, Defini
     if warning:
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden_fields(settings.categories is not None, settings.keyword_fields))
+    cells = [_cell(entry, c, collector) for c in settings.columns]
     return _Record(
-        cells=tuple(_cell(entry, c, collector) for c in settings.columns),
+        cells=tuple(cell for cell, _ in cells),
         url=url,
         keywords=_keywords(entry, settings, collector),
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
+        sort_names=tuple(sort for _, sort in cells),
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> str:
-    """Display text of one column: its first non-empty field, decoded."""
+def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> tuple[str, str]:
+    """Display text of one column (its first non-empty field, decoded) and, for a name list,
+    the text it sorts by."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
@@ -262,21 +272,31 @@ def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> str:
             return _names(value, collector)
         if name == "date":
             match = _YEAR.search(value)
-            return match.group() if match else collector.text(value)
-        return collector.text(value)
-    return ""
+            return (match.group() if match else collector.text(value)), ""
+        return collector.text(value), ""
+    return "", ""
 
 
-def _names(value: str, collector: _Collector) -> str:
-    """A name list as "First Last, First Last", with "et al." for ``and others``."""
+def _names(value: str, collector: _Collector) -> tuple[str, str]:
+    """A name list as "First Last, First Last", with "et al." for ``and others``; and as BibTeX
+    sorts it, "von Last, First, Jr; ..." (LaTeX decoded, plain text otherwise)."""
     names, others = split_names(value)
     for name in names:
         if name.odd:
             collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
     shown = ", ".join(collector.text(n.display()) for n in names)
+    sort = "; ".join(_sort_name(n, collector) for n in names)
     if others:
-        return f"{shown} et al." if shown else "et al."
-    return shown
+        return (f"{shown} et al." if shown else "et al."), sort
+    return shown, sort
+
+
+def _sort_name(name: Name, collector: _Collector) -> str:
+    """One name as BibTeX's styles sort it: von and last name, then first name, then Jr."""
+    if name.odd:
+        return collector.text(name.last)
+    family = " ".join(p for p in (name.von, name.last) if p)
+    return collector.text(", ".join(p for p in (family, name.first, name.jr) if p))
 
 
 def _keywords(entry: ParsedEntry, settings: Settings, collector: _Collector) -> tuple[str, ...]:

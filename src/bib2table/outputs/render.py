@@ -20,7 +20,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from bib2table.catalogue import cite
+from bib2table.catalogue import cite, pagedata
 from bib2table.catalogue.model import Catalogue
 from bib2table.errors import TemplateError
 from bib2table.outputs.clean import markdown_to_html
@@ -81,6 +81,8 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cite_data=cite.cite_data,
         bibtex=cite.bibtex_text,
         links=cite.links,
+        row_links=cite.row_links,
+        page_data=pagedata.page_data,
     )
     env.globals.update(year_chart=cite.year_chart)
     return env

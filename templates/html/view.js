@@ -1,0 +1,196 @@
+// ---- view.js: the view and the address ---------------------------------------------------
+// What the reader chose (search, categories with any or all, years, sort, every row at once)
+// and the papers that follow from it, in order, with each category's count; the address that
+// keeps it (?q=...&category=...&match=all&from=...&to=...&sort=-Year&sort=Title&show=all), so
+// that a link, a reload or Back brings the same view; and the history steps: each change the
+// reader makes is one step (typing makes one), and the scroll position goes with it.
+// Owns: state, view, tally, stateFrom, addressOf, sortBy, order, filter, and the history:
+// savePlace, leaving, remember, endTyping.
+
+// Sortable columns, as the table's header has them: the text columns, then the categories.
+var sortLabels = columns.map(function (column) { return column.label; }).concat(categories);
+var SORT_LEVELS = 3;  // the sorts kept as tie-breakers (the latest first)
+
+function blankState() {
+  return { q: "", cats: [], match: "any", from: null, to: null, sort: [], all: false };
+}
+var state = blankState();
+var sorted = records;   // every record, in the current sort order
+var sortedBy = "";
+var view = [];          // the records the filters keep, in that order
+var tally = [];         // per category: the papers the view would have with it checked
+
+// A year as typed: only a whole one counts ("201" is a year being typed).
+function yearOf(text) {
+  text = (text || "").trim();
+  return /^[0-9]{4}$/.test(text) ? Number(text) : null;
+}
+
+function stateFrom(search) {
+  var query = new URLSearchParams(search), chosen = blankState();
+  chosen.q = query.get("q") || "";
+  query.getAll("category").forEach(function (label) {
+    var category = categories.indexOf(label);
+    if (category >= 0 && chosen.cats.indexOf(category) < 0) chosen.cats.push(category);
+  });
+  chosen.match = query.get("match") === "all" ? "all" : "any";
+  chosen.from = yearOf(query.get("from"));
+  chosen.to = yearOf(query.get("to"));
+  query.getAll("sort").forEach(function (spec) {
+    var descending = spec.charAt(0) === "-";
+    var column = sortLabels.indexOf(descending ? spec.slice(1) : spec);
+    var known = chosen.sort.some(function (level) { return level.column === column; });
+    if (column >= 0 && !known) chosen.sort.push({ column: column, direction: descending ? -1 : 1 });
+  });
+  chosen.sort = chosen.sort.slice(0, SORT_LEVELS);
+  chosen.all = query.get("show") === "all";
+  return chosen;
+}
+
+function addressOf(chosen) {
+  var query = new URLSearchParams();
+  if (chosen.q) query.set("q", chosen.q);
+  chosen.cats.forEach(function (category) { query.append("category", categories[category]); });
+  if (chosen.match === "all") query.set("match", "all");
+  if (chosen.from !== null) query.set("from", chosen.from);
+  if (chosen.to !== null) query.set("to", chosen.to);
+  chosen.sort.forEach(function (level) {
+    query.append("sort", (level.direction < 0 ? "-" : "") + sortLabels[level.column]);
+  });
+  if (chosen.all) query.set("show", "all");
+  var text = query.toString();
+  return location.pathname + (text ? "?" + text : "");
+}
+
+// A click on a column: newest first for years, A to Z for text, marked first for a category;
+// the same column again reverses it; the sorts before break ties, then the file's order.
+function sortBy(column) {
+  var current = state.sort[0];
+  var kind = column < columns.length ? columns[column].kind : "mark";
+  var direction = current && current.column === column ? -current.direction : (kind === "number" ? -1 : 1);
+  var rest = state.sort.filter(function (level) { return level.column !== column; });
+  state.sort = [{ column: column, direction: direction }].concat(rest).slice(0, SORT_LEVELS);
+}
+
+// ---- the view ----------------------------------------------------------------------------
+function order() {
+  var spec = JSON.stringify(state.sort);
+  if (spec === sortedBy) return;
+  sortedBy = spec;
+  if (!state.sort.length) {
+    sorted = records;
+    return;
+  }
+  var levels = state.sort.map(function (level) {
+    return { keys: sortKeys(level.column), direction: level.direction };
+  });
+  sorted = records.slice().sort(function (a, b) {
+    for (var l = 0; l < levels.length; l++) {
+      var keys = levels[l].keys, x = keys[a.i], y = keys[b.i];
+      if (x === y) continue;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return (x < y ? -1 : 1) * levels[l].direction;
+    }
+    return a.i - b.i;
+  });
+}
+
+// The years asked for, lowest first (a "from" after the "to" is read the other way round).
+function yearRange() {
+  var low = state.from, high = state.to;
+  if (low !== null && high !== null && low > high) return [high, low];
+  return [low, high];
+}
+
+// A category's count is how many papers the view would have with that category checked: with
+// "any", the papers passing search and years that are in it; with "all", those that are also
+// in every checked category.
+function filter() {
+  var terms = parseQuery(state.q);
+  var parts = terms.map(function (term) { return term.field; }).filter(function (field) {
+    return field && field !== "year";
+  });
+  var years = yearRange(), low = years[0], high = years[1];
+  var checked = state.cats, needAll = state.match === "all";
+  tally = categories.map(function () { return 0; });
+  var kept = [];
+  for (var n = 0; n < sorted.length; n++) {
+    var record = sorted[n];
+    if (low !== null && (record.year === null || record.year < low)) continue;
+    if (high !== null && (record.year === null || record.year > high)) continue;
+    if (terms.length) {
+      var place = searchText(record);
+      for (var p = 0; p < parts.length; p++) searchPart(record, parts[p]);
+      var pass = true;
+      for (var t = 0; t < terms.length && pass; t++) pass = termFound(terms[t], place) !== terms[t].negative;
+      if (!pass) continue;
+    }
+    var hits = 0, cats = record.cats;
+    for (var c = 0; c < checked.length; c++) if (cats.indexOf(checked[c]) >= 0) hits += 1;
+    var inAll = hits === checked.length;
+    if (!needAll || inAll) {
+      for (var k = 0; k < cats.length; k++) tally[cats[k]] += 1;
+    }
+    if (!checked.length || (needAll ? inAll : hits > 0)) kept.push(record);
+  }
+  view = kept;
+}
+
+// ---- history -----------------------------------------------------------------------------
+// Each history entry keeps, besides its address, where the reader was in the list.
+function savePlace() {
+  var place = listAnchor();
+  try {
+    history.replaceState(place, "", location.href);
+  } catch (error) { /* too many calls: the next one will do */ }
+}
+
+var typing = { input: null, step: false, timer: 0, end: 0 };
+
+// Before the view changes: the history entry being left keeps where the reader was (unless
+// the change is more typing in the box whose typing made that entry).
+function leaving(input) {
+  if (!input || typing.input !== input) savePlace();
+}
+
+// After the view changed: a new history step with the new address, or, while the reader is
+// typing in the same box, the step that typing began (written a moment after the last key).
+function remember(input) {
+  var address = addressOf(state);
+  clearTimeout(typing.timer);
+  if (input) {
+    if (typing.input !== input) typing.step = false;
+    typing.input = input;
+    clearTimeout(typing.end);
+    typing.end = setTimeout(endTyping, 1500);
+    typing.timer = setTimeout(function () {
+      write(address, typing.step);
+      typing.step = true;
+    }, 300);
+    return;
+  }
+  endTyping();
+  write(address, false);
+}
+
+// Typing is over (a pause, or the box lost focus): write what was typed, if not yet written.
+function endTyping() {
+  clearTimeout(typing.end);
+  if (typing.input && typing.timer) {
+    clearTimeout(typing.timer);
+    write(addressOf(state), typing.step);
+  }
+  typing.input = null;
+  typing.step = false;
+  typing.timer = 0;
+}
+
+function write(address, replace) {
+  if (address === location.pathname + location.search && !location.hash) return;
+  var place = listAnchor();
+  try {
+    if (replace) history.replaceState(place, "", address);
+    else history.pushState(place, "", address);
+  } catch (error) { /* too many calls: the address catches up with the next change */ }
+}
