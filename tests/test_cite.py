@@ -204,7 +204,7 @@ def test_page_carries_each_rows_bibtex(compression_page: tuple[Catalogue, str]) 
     data = json.loads(block.text)
     rows = document.xpath("//table[@id='catalogue-static']/tbody/tr")
     assert len(data["entries"]) == len(rows) == len(catalogue.entries) == 57
-    for row, (text, _, _) in zip(rows, data["entries"], strict=True):
+    for row, (text, _) in zip(rows, data["entries"], strict=True):
         assert text.startswith("@") and "{" + row.get("id") + "," in text
         assert "keywords" not in text  # [categories] chose them: they are bookkeeping
     assert check_page(page) == []

@@ -3,7 +3,7 @@
 // category, and redraws the bars (scaled to the view's busiest year, as the page was made),
 // their tooltips, each row's text alternative (its aria-label) and the table under "Papers
 // per year as a table" (only while that is open; again when it opens).
-// Owns: chartShow.
+// Owns: chartShow, chartDraw.
 
 var chart = byId("chart");
 var chartRows = chart ? Array.prototype.slice.call(chart.querySelectorAll(".chart-rows svg")) : [];
@@ -14,8 +14,26 @@ var chartTable = chart ? chart.querySelector(".chart-table") : null;
 var chartUndated = chart ? chart.querySelector(".chart-undated") : null;
 var chartCounts = null;
 
+// Redraw for the papers shown: now if the chart is on screen, else a moment later (the list
+// comes first).
+var chartWaiting = null, chartLater = 0;
 function chartShow(shown) {
   if (!chartRows.length) return;
+  chartWaiting = shown;
+  var box = chart.getBoundingClientRect();
+  if (box.bottom > 0 && box.top < window.innerHeight) {
+    chartDraw();
+  } else if (!chartLater) {
+    chartLater = setTimeout(chartDraw, 120);
+  }
+}
+
+function chartDraw() {
+  clearTimeout(chartLater);
+  chartLater = 0;
+  var shown = chartWaiting;
+  if (!shown) return;
+  chartWaiting = null;
   var series = chartRows.length;
   var counts = chartRows.map(function () { return new Int32Array(chartYears); });
   var undated = 0;
@@ -79,4 +97,9 @@ function chartTableShow() {
     }
   });
 }
-if (chartTable) chartTable.addEventListener("toggle", chartTableShow);
+if (chartTable) {
+  chartTable.addEventListener("toggle", function () {
+    chartDraw();
+    chartTableShow();
+  });
+}

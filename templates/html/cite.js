@@ -33,7 +33,7 @@ function linkText(kind, href) {
 }
 
 function makeDetail(record) {
-  var data = citations(), entry = data.entries[record.i] || ["", [], []];
+  var data = citations(), entry = data.entries[record.i] || ["", []];
   var used = entry[1].map(function (macro) { return data.strings[macro]; }).filter(Boolean);
   var text = (used.length ? used.join("\n") + "\n\n" : "") + entry[0];
   var title = record.cells[citeColumn] || record.key;
@@ -41,11 +41,14 @@ function makeDetail(record) {
   tr.className = "cite";
   var td = tr.insertCell();
   td.colSpan = table.tHead.rows[0].cells.length;
+  // The row's own links (its web page or PDF, DOI, arXiv page), written out in full.
   var links = element("p", "cite-links");
-  entry[2].forEach(function (link) {
-    if (!/^https?:\/\//i.test(link[1])) return;
-    var a = element("a", "", linkText(link[0], link[1]));
-    a.href = link[1];
+  var kinds = { PDF: "URL", Web: "URL", DOI: "DOI", arXiv: "arXiv" };
+  Array.prototype.forEach.call(record.tr.querySelectorAll(".links a"), function (shown) {
+    var href = shown.getAttribute("href") || "";
+    if (!/^https?:\/\//i.test(href)) return;
+    var a = element("a", "", linkText(kinds[shown.textContent] || "URL", href));
+    a.href = href;
     links.appendChild(a);
   });
   var permalink = element("a", "", "Link to this entry");

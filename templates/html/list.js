@@ -336,7 +336,7 @@ function listAnchor() {
 // Come back to a place listAnchor gave: the same paper at the same height, at the same
 // scroll position (the estimated rows above are stretched or shrunk to fit).
 function listRestore(saved) {
-  var record = saved && saved.anchor !== null ? byKey.get(anchorOf(saved.anchor)) : null;
+  var record = saved && saved.anchor !== null ? recordOf(anchorOf(saved.anchor)) : null;
   var position = record ? listed.indexOf(record) : -1;
   if (position < 0 || everything) {
     if (saved) window.scrollTo(0, saved.y);

@@ -127,7 +127,7 @@ if (showAll) {
 body.addEventListener("click", function (event) {
   var button = event.target.closest && event.target.closest(".cite-toggle");
   if (!button) return;
-  var record = byKey.get(button.closest("tr").id);
+  var record = paperOf(button);
   if (!record) return;
   toggleCite(record);
   if (!everything) draw();
@@ -138,7 +138,7 @@ var target = null;
 function reveal() {
   var key = location.hash.slice(1);
   try { key = decodeURIComponent(key); } catch (error) { /* use it as written */ }
-  var record = key ? byKey.get(key) : null;
+  var record = key ? recordOf(key) : null;
   if (target && target.tr) target.tr.classList.remove("target");
   target = null;
   if (!record || !listReveal(record)) return false;
@@ -272,15 +272,23 @@ try { performance.mark("bib2table first rows"); } catch (error) { /* old browser
   else reveal();
 })();
 stickySizes();
-// Search texts are made while the reader looks, not on the first keystroke.
+// Search texts, and each column's sort order, are made while the reader looks, not on the
+// first keystroke or click.
 (function () {
-  var next = 0;
-  var later = window.requestIdleCallback || function (work) { return setTimeout(function () { work({ timeRemaining: function () { return 8; } }); }, 50); };
+  var next = 0, column = 0;
+  var later = window.requestIdleCallback || function (work) {
+    return setTimeout(function () { work({ timeRemaining: function () { return 8; } }); }, 50);
+  };
   function some(deadline) {
     while (next < records.length && deadline.timeRemaining() > 2) {
       for (var end = Math.min(records.length, next + 200); next < end; next++) searchText(records[next]);
     }
-    if (next < records.length) later(some);
+    if (next >= records.length && column < columns.length && deadline.timeRemaining() > 2) {
+      ranksOf(column);
+      column += 1;
+    }
+    if (next < records.length || column < columns.length) later(some);
+    else try { performance.mark("bib2table prepared"); } catch (error) { /* old browser */ }
   }
   later(some);
 })();

@@ -4,7 +4,8 @@
 // text inside <noscript id="rows"> (each paper's row as the page shows it). A record's row is
 // made from that markup only when it is first shown; search, sort and copy use the record's
 // plain text, never the row's markup.
-// Owns: records, byKey, columns, categories, rowsOf, searchText, sortKeys, anchorOf.
+// Owns: records, columns, categories, recordOf, rowsOf, paperOf, searchText, searchPart,
+// sortKeys, anchorOf.
 // Safety: the markup parsed here is the page's own (every character from the .bib in it was
 // escaped when the page was made), parsed into an inert <template>.
 
@@ -15,24 +16,46 @@ var pageData = (function () {
   try {
     return JSON.parse(block ? block.textContent : "");
   } catch (error) {
-    return { columns: [], categories: [], entries: [] };
+    return { columns: [], categories: [], venues: [], entries: [] };
   }
 })();
 var columns = pageData.columns;        // {label, kind, roles}
 var categories = pageData.categories;  // category labels, in column order
-var records = pageData.entries.map(function (entry, index) {
-  return {
-    i: index, key: entry[0], cells: entry[1], year: entry[2], cats: entry[3], doi: entry[4],
-    arxiv: entry[5], venues: entry[6], sorts: entry[7],
-    tr: null, search: null, open: false, detail: null, h: 0
-  };
-});
-var byKey = new Map();
-records.forEach(function (record) { byKey.set(anchorOf(record.key), record); });
+var venueNames = pageData.venues;      // full journal or book titles, each once
+
+// A paper: its place in the file, its data ([key, cells, year, categories, doi, arXiv id,
+// venue, sort names]), and what the page keeps about it (its row, its heights).
+function Paper(index, data) {
+  this.i = index;
+  this.key = data[0];
+  this.cells = data[1];
+  this.year = data[2];
+  this.cats = data[3];
+  this.data = data;
+  this.tr = null;
+  this.button = null;
+  this.detail = null;
+  this.open = false;
+  this.search = null;
+  this.h = 0;
+  this.hFor = 0;
+  this.e = 0;
+  this.eFor = 0;
+}
+var records = new Array(pageData.entries.length);
+for (var made = 0; made < records.length; made++) records[made] = new Paper(made, pageData.entries[made]);
 
 // A key as the page's anchors write it (render.py's anchor filter).
 function anchorOf(key) {
   return key.replace(/\s+/g, "-") || "entry";
+}
+
+// The paper an anchor (#key) names, or null.
+function recordOf(anchor) {
+  for (var n = 0; n < records.length; n++) {
+    if (records[n].key === anchor || anchorOf(records[n].key) === anchor) return records[n];
+  }
+  return null;
 }
 
 // ---- rows, from the markup in <noscript> ---------------------------------------------------
@@ -40,36 +63,41 @@ var rowMarkup = (function () {
   var holder = byId("rows");
   return holder ? holder.textContent : "";
 })();
-// Where each paper's <tr> starts in that markup (the last number: where the rows end).
-var rowStarts = (function () {
-  var starts = new Int32Array(records.length + 1);
-  var at = rowMarkup.indexOf("<tbody>");
-  for (var n = 0; n < records.length; n++) {
-    at = rowMarkup.indexOf("<tr ", at);
-    if (at < 0) return null;
-    starts[n] = at;
-    at += 4;
+// Where each paper's <tr> starts in that markup, found as far as needed (the rows are in the
+// file's order, one <tr ...> each: every "<" from the .bib is written "&lt;").
+var rowStarts = new Int32Array(records.length + 1);
+var rowsFound = 0, rowsAt = rowMarkup.indexOf("<tbody>");
+function rowStart(index) {
+  while (rowsFound <= index && rowsAt >= 0) {
+    if (rowsFound === records.length) {
+      var end = rowMarkup.indexOf("</tbody>", rowsAt);
+      rowStarts[rowsFound++] = end < 0 ? rowMarkup.length : end;
+      break;
+    }
+    rowsAt = rowMarkup.indexOf("<tr ", rowsAt);
+    if (rowsAt < 0) return -1;
+    rowStarts[rowsFound++] = rowsAt;
+    rowsAt += 4;
   }
-  var end = rowMarkup.indexOf("</tbody>", at);
-  starts[records.length] = end < 0 ? rowMarkup.length : end;
-  return starts;
-})();
+  return rowsFound > index ? rowStarts[index] : -1;
+}
 var parser = document.createElement("template");
+var paperOfRow = new WeakMap();
 
 // Make the rows of the given records that are not made yet, all in one go.
 function rowsOf(list) {
   var missing = list.filter(function (record) { return !record.tr; });
   if (!missing.length) return;
-  if (!rowStarts) {
-    missing.forEach(function (record) { record.tr = plainRow(record); });
-    return;
-  }
   var parts = missing.map(function (record) {
-    return rowMarkup.slice(rowStarts[record.i], rowStarts[record.i + 1]);
+    var start = rowStart(record.i), end = rowStart(record.i + 1);
+    return start < 0 || end < 0 ? "" : rowMarkup.slice(start, end);
   });
   parser.innerHTML = parts.join("");
-  var made = parser.content.children;
-  missing.forEach(function (record, n) { prepareRow(record, made[n] || plainRow(record)); });
+  var made = parser.content.children, at = 0;
+  missing.forEach(function (record, n) {
+    var tr = parts[n] ? made[at++] : null;
+    prepareRow(record, tr || plainRow(record));
+  });
   parser.innerHTML = "";
 }
 
@@ -104,16 +132,28 @@ function prepareRow(record, tr) {
     cell.appendChild(button);
     record.button = button;
   }
+  paperOfRow.set(tr, record);
   record.tr = tr;
+}
+
+// The paper a row (or anything in it) shows.
+function paperOf(node) {
+  var tr = node.closest ? node.closest("tr") : null;
+  return tr ? paperOfRow.get(tr) || null : null;
 }
 
 // ---- search text: what a query looks in (search.py's search_text) ------------------------
 var SEPARATOR = "\0";
+function venueOf(record) {
+  var index = record.data[6];
+  return index === null || index === undefined ? "" : venueNames[index];
+}
+
 function searchText(record) {
   if (!record.search) {
     var labels = record.cats.map(function (category) { return categories[category]; });
-    var all = record.cells.concat(labels, [record.key, record.doi, record.arxiv, record.venues]);
-    record.search = { all: folded(all.join(SEPARATOR)), year: record.year };
+    var hidden = [record.key, record.data[4], record.data[5], venueOf(record)];
+    record.search = { all: folded(record.cells.concat(labels, hidden).join(SEPARATOR)), year: record.year };
   }
   return record.search;
 }
@@ -126,7 +166,7 @@ function searchPart(record, role) {
     columns.forEach(function (column, n) {
       if (column.roles.indexOf(role) >= 0) shown.push(record.cells[n]);
     });
-    if (role === "venue" && record.venues) shown.push(record.venues);
+    if (role === "venue" && venueOf(record)) shown.push(venueOf(record));
     text[role] = folded(shown.join(SEPARATOR));
   }
   return text;
@@ -140,9 +180,10 @@ function sortKeys(column) {
   if (!sortKeyCache[column]) {
     var kind = column < columns.length ? columns[column].kind : "mark";
     var category = column - columns.length;
+    var names = kind === "names" ? columns.slice(0, column).filter(function (c) { return c.kind === "names"; }).length : 0;
     sortKeyCache[column] = records.map(function (record) {
       if (kind === "mark") return record.cats.indexOf(category) >= 0 ? 0 : 1;
-      var text = kind === "names" ? record.sorts[column] : record.cells[column];
+      var text = kind === "names" ? record.data[7][names] : record.cells[column];
       if (!text) return null;
       if (kind === "number") {
         var number = parseInt(text, 10);

@@ -45,13 +45,20 @@ function foldPrepared(prepared, second) {
     .replace(SPACES, " ");
 }
 
-// Text as search compares it (search.py's fold).
+var ASCII = /^[\x00-\x7f]*$/;
+
+// Text as search compares it (search.py's fold). Plain ASCII only needs lower case and spaces.
 function fold(text) {
+  if (ASCII.test(text)) return text.toLowerCase().replace(SPACES, " ");
   return foldPrepared(prepare(text), false);
 }
 
 // A text folded both ways: {first, second} (search.py's Folded.of).
 function folded(text) {
+  if (ASCII.test(text)) {
+    var plain = text.toLowerCase().replace(SPACES, " ");
+    return { first: plain, second: plain };
+  }
   var prepared = prepare(text);
   var first = foldPrepared(prepared, false);
   return { first: first, second: NEEDS_SECOND.test(prepared) ? foldPrepared(prepared, true) : first };

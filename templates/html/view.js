@@ -73,6 +73,46 @@ function sortBy(column) {
 }
 
 // ---- the view ----------------------------------------------------------------------------
+// Each column's papers are ranked once (equal keys share a rank; empty cells rank last); a sort
+// is then a stable counting sort by each level's ranks, the last level first, starting from the
+// file's order: a few passes over the papers, however many there are.
+var rankCache = {};
+function ranksOf(column) {
+  if (!rankCache[column]) {
+    var keys = sortKeys(column), filled = [];
+    for (var n = 0; n < keys.length; n++) if (keys[n] !== null) filled.push(n);
+    filled.sort(function (a, b) { return keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0; });
+    var ranks = new Int32Array(keys.length), rank = -1, last;
+    for (var f = 0; f < filled.length; f++) {
+      var key = keys[filled[f]];
+      if (f === 0 || key !== last) rank += 1;
+      ranks[filled[f]] = rank;
+      last = key;
+    }
+    var empty = rank + 1;
+    for (var e = 0; e < keys.length; e++) if (keys[e] === null) ranks[e] = empty;
+    rankCache[column] = { ranks: ranks, empty: empty };
+  }
+  return rankCache[column];
+}
+
+function countingSort(order, ranked, direction) {
+  var ranks = ranked.ranks, empty = ranked.empty;
+  var counts = new Int32Array(empty + 2);
+  var placeOf = function (index) {
+    var rank = ranks[index];
+    return rank === empty || direction > 0 ? rank : empty - 1 - rank;
+  };
+  for (var n = 0; n < order.length; n++) counts[placeOf(order[n]) + 1] += 1;
+  for (var r = 1; r < counts.length; r++) counts[r] += counts[r - 1];
+  var sortedOrder = new Int32Array(order.length);
+  for (var m = 0; m < order.length; m++) {
+    var index = order[m];
+    sortedOrder[counts[placeOf(index)]++] = index;
+  }
+  return sortedOrder;
+}
+
 function order() {
   var spec = JSON.stringify(state.sort);
   if (spec === sortedBy) return;
@@ -81,19 +121,14 @@ function order() {
     sorted = records;
     return;
   }
-  var levels = state.sort.map(function (level) {
-    return { keys: sortKeys(level.column), direction: level.direction };
-  });
-  sorted = records.slice().sort(function (a, b) {
-    for (var l = 0; l < levels.length; l++) {
-      var keys = levels[l].keys, x = keys[a.i], y = keys[b.i];
-      if (x === y) continue;
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return (x < y ? -1 : 1) * levels[l].direction;
-    }
-    return a.i - b.i;
-  });
+  var indexes = new Int32Array(records.length);
+  for (var n = 0; n < indexes.length; n++) indexes[n] = n;
+  for (var level = state.sort.length - 1; level >= 0; level--) {
+    var chosen = state.sort[level];
+    indexes = countingSort(indexes, ranksOf(chosen.column), chosen.direction);
+  }
+  sorted = new Array(indexes.length);
+  for (var p = 0; p < indexes.length; p++) sorted[p] = records[indexes[p]];
 }
 
 // The years asked for, lowest first (a "from" after the "to" is read the other way round).

@@ -111,8 +111,9 @@ def links(entry: Entry) -> tuple[Link, ...]:
 def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     """The page's citation data as JSON, safe inside ``<script type="application/json">``.
 
-    ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …], [[kind, href], …]],
-    …]}``, entries in the table's order. Only macros that some entry uses are kept.
+    ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …]], …]}``, entries in
+    the catalogue's order. Only macros that some entry uses are kept. (The links are in each
+    row, see :func:`row_links`.)
     """
     hidden = catalogue_hidden_fields(catalogue, abstract)
     strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
@@ -129,7 +130,7 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
         for macro in macros:
             if macro not in used:
                 used[macro] = _string_line(*strings[macro])
-        rows.append([cited.text, macros, [[link.kind, link.href] for link in links(entry)]])
+        rows.append([cited.text, macros])
     return script_json({"strings": used, "entries": rows})
 
 

@@ -5,10 +5,11 @@ plain Unicode text, which is given here (a cell's markup may differ from its tex
 looks in the same parts as ``--search`` (see :mod:`bib2table.catalogue.search`), put together by
 the page's script in the same way.
 
-``{"columns": [{"label", "kind", "roles"}, …], "categories": [label, …], "entries": [[key,
-[cell, …], year, [category index, …], doi, arxiv, full venues, [sort name per column, …]], …]}``;
-``kind`` is ``number``, ``names`` or ``text``; ``roles`` are the prefixes (``author``, ``title``,
-``venue``) that look in the column; full venues are joined by ``\\0``.
+``{"columns": [{"label", "kind", "roles"}, …], "categories": [label, …], "venues": [text, …],
+"entries": [[key, [cell, …], year, [category index, …], doi, arxiv, venue index or null,
+[sort name of each names column, …]], …]}``; ``kind`` is ``number``, ``names`` or ``text``;
+``roles`` are the prefixes (``author``, ``title``, ``venue``) that look in the column; a venue
+is an entry's full journal or book titles joined by ``\\0``, each different one written once.
 """
 
 from __future__ import annotations
@@ -37,23 +38,24 @@ def page_data(catalogue: Catalogue) -> Markup:
         {"label": c.label, "kind": column_kind(c), "roles": sorted(roles(c))}
         for c in catalogue.columns
     ]
-    names = [c["kind"] == "names" for c in columns]
-    entries = [
-        [
-            entry.key,
-            list(entry.cells),
-            entry.year,
-            [index[label] for label in entry.categories if label in index],
-            entry.doi,
-            arxiv_of(entry.fields) if "eprint" in entry.fields else "",
-            SEPARATOR.join(full_venues(entry)),
+    names = [n for n, c in enumerate(columns) if c["kind"] == "names"]
+    venues: dict[str, int] = {}
+    entries = []
+    for entry in catalogue.entries:
+        venue = SEPARATOR.join(full_venues(entry))
+        sorts = entry.sort_names or entry.cells
+        entries.append(
             [
-                (sort if sort else cell) if is_names else ""
-                for cell, sort, is_names in zip(
-                    entry.cells, entry.sort_names or entry.cells, names, strict=False
-                )
-            ],
-        ]
-        for entry in catalogue.entries
-    ]
-    return script_json({"columns": columns, "categories": labels, "entries": entries})
+                entry.key,
+                list(entry.cells),
+                entry.year,
+                [index[label] for label in entry.categories if label in index],
+                entry.doi,
+                arxiv_of(entry.fields) if "eprint" in entry.fields else "",
+                venues.setdefault(venue, len(venues)) if venue else None,
+                [sorts[n] or entry.cells[n] for n in names if n < len(sorts)],
+            ]
+        )
+    return script_json(
+        {"columns": columns, "categories": labels, "venues": list(venues), "entries": entries}
+    )

@@ -100,6 +100,8 @@ _SECOND = str.maketrans(_LETTERS | {"\u00f8": "oe"})
 def fold(text: str) -> str:
     """Text as search compares it: compatibility forms, case and accents gone, white space
     single (``Müller`` -> ``muller``, ``ﬁ`` -> ``fi``)."""
+    if text.isascii():
+        return _SPACES.sub(" ", text.lower())
     return _fold(_prepare(text), second=False)
 
 
@@ -133,6 +135,9 @@ class Folded:
 
     @classmethod
     def of(cls, text: str) -> Folded:
+        if text.isascii():
+            plain = _SPACES.sub(" ", text.lower())
+            return cls(plain, plain)
         prepared = _prepare(text)
         first = _fold(prepared, second=False)
         if not _NEEDS_SECOND.search(prepared):
