@@ -212,8 +212,9 @@ def test_page_carries_each_rows_bibtex(compression_page: tuple[Catalogue, str]) 
 
 def test_page_is_in_the_size_range_of_its_bibtex(compression_page: tuple[Catalogue, str]) -> None:
     size = len(compression_page[1].encode("utf-8"))
-    # the rows, their BibTeX and their search data; the style, the script and the chart
-    assert size < 3 * COMPRESSION_BIB.stat().st_size + 110_000
+    # per paper: its row, its BibTeX and its search data; once: the style, the script (about
+    # 60 kB, with its comments), the chart and the first rows again, to be seen while loading
+    assert size < 3 * COMPRESSION_BIB.stat().st_size + 120_000
 
 
 def test_page_parts_hold_no_template_syntax() -> None:

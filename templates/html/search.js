@@ -134,6 +134,9 @@ function termFound(term, place) {
     }
     return String(year).indexOf(term.text.first) >= 0;
   }
-  var text = place[term.field || "all"];
-  return text.first.indexOf(term.text.first) >= 0 || text.second.indexOf(term.text.second) >= 0;
+  var text = place[term.field || "all"], wanted = term.text;
+  if (text.first.indexOf(wanted.first) >= 0) return true;
+  // the other spelling, when either side has one
+  return (text.second !== text.first || wanted.second !== wanted.first) &&
+    text.second.indexOf(wanted.second) >= 0;
 }

@@ -141,35 +141,63 @@ function yearRange() {
 // A category's count is how many papers the view would have with that category checked: with
 // "any", the papers passing search and years that are in it; with "all", those that are also
 // in every checked category.
+// While the reader types on (a query that only narrows the one before: "te" after "t"), only
+// the papers the last query found are searched again.
+var searched = { terms: null, years: "", sort: "", found: [] };
+
 function filter() {
   var terms = parseQuery(state.q);
   var parts = terms.map(function (term) { return term.field; }).filter(function (field) {
     return field && field !== "year";
   });
   var years = yearRange(), low = years[0], high = years[1];
-  var checked = state.cats, needAll = state.match === "all";
-  tally = categories.map(function () { return 0; });
-  var kept = [];
-  for (var n = 0; n < sorted.length; n++) {
-    var record = sorted[n];
+  var narrower = searched.terms !== null && searched.sort === sortedBy &&
+    searched.years === String(years) && narrows(searched.terms, terms);
+  var from = narrower ? searched.found : sorted;
+  var found = [];
+  for (var n = 0; n < from.length; n++) {
+    var record = from[n];
     if (low !== null && (record.year === null || record.year < low)) continue;
     if (high !== null && (record.year === null || record.year > high)) continue;
     if (terms.length) {
-      var place = searchText(record);
+      var place = record.search || searchText(record);
       for (var p = 0; p < parts.length; p++) searchPart(record, parts[p]);
       var pass = true;
       for (var t = 0; t < terms.length && pass; t++) pass = termFound(terms[t], place) !== terms[t].negative;
       if (!pass) continue;
     }
-    var hits = 0, cats = record.cats;
+    found.push(record);
+  }
+  searched = { terms: terms, years: String(years), sort: sortedBy, found: found };
+  var checked = state.cats, needAll = state.match === "all";
+  tally = categories.map(function () { return 0; });
+  var kept = [];
+  for (var f = 0; f < found.length; f++) {
+    var cats = found[f].cats, hits = 0;
     for (var c = 0; c < checked.length; c++) if (cats.indexOf(checked[c]) >= 0) hits += 1;
     var inAll = hits === checked.length;
     if (!needAll || inAll) {
       for (var k = 0; k < cats.length; k++) tally[cats[k]] += 1;
     }
-    if (!checked.length || (needAll ? inAll : hits > 0)) kept.push(record);
+    if (!checked.length || (needAll ? inAll : hits > 0)) kept.push(found[f]);
   }
   view = kept;
+}
+
+// Whether every paper `after` finds is among those `before` found: the same terms, the last
+// ones typed on (a word that grew), and maybe more.
+function narrows(before, after) {
+  if (after.length < before.length) return false;
+  for (var n = 0; n < before.length; n++) {
+    var old = before[n], now = after[n];
+    if (old.field !== now.field || old.negative !== now.negative) return false;
+    if (old.years || now.years || old.negative) {
+      if (JSON.stringify(old) !== JSON.stringify(now)) return false;
+    } else if (now.text.first.indexOf(old.text.first) < 0 || now.text.second.indexOf(old.text.second) < 0) {
+      return false;
+    }
+  }
+  return true;
 }
 
 // ---- history -----------------------------------------------------------------------------

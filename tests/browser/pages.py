@@ -115,6 +115,11 @@ def shown_count(page: Page) -> int:
     return len(rows(page))
 
 
+def address(page: Page) -> str:
+    """The page's address as the page itself has it now (page.url follows a moment later)."""
+    return str(page.evaluate("location.href"))
+
+
 def summary(page: Page) -> str:
     return " ".join(page.locator("#summary").inner_text().split())
 

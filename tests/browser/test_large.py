@@ -17,6 +17,7 @@ from generated import PAPERS, TOPICS, Paper
 from pages import (
     PAPER_ROWS,
     TIMED,
+    address,
     after_frame,
     drawn,
     facet,
@@ -196,7 +197,7 @@ def test_show_all_rows_for_find_in_page(page: Page, large: tuple[Path, list[Pape
         "n => document.querySelectorAll('#catalogue tbody tr[id]').length === n", arg=len(expected)
     )
     assert page.evaluate("t => window.find(t)", last)
-    assert "show=all" in page.url
+    assert "show=all" in address(page)
     page.get_by_role("button", name="Show all rows").click()
     assert page.locator(PAPER_ROWS).count() <= MOST_ROWS
 
@@ -218,12 +219,12 @@ def test_back_restores_view_and_place(page: Page, large: tuple[Path, list[Paper]
     page.evaluate("window.scrollTo(0, 60000)")
     after_frame(page)
     page.wait_for_timeout(600)
-    before = (page.url, middle_row(page))
+    before = (address(page), middle_row(page))
     page.locator("#search").fill("tensor")  # the search box is in view: no scrolling to it
     page.wait_for_function("() => location.search.includes('q=tensor')")
     page.go_back()
     after_frame(page)
-    assert (page.url, middle_row(page)) == before
+    assert (address(page), middle_row(page)) == before
     assert summary(page) == f"Showing {PAPERS:,} of {PAPERS:,} papers"
 
 

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page
 
 from bib2table import build
 from bib2table.catalogue.search import fold, fold_second, parse
+from bib2table.catalogue.selection import Selection, select
 from bib2table.outputs.render import builtin_templates
 from bib2table.outputs.write import write_outputs
 
@@ -49,6 +50,53 @@ def test_each_query_finds_the_same_papers(watched: Watched, search_page: Path) -
         assert summary(page) == f"Showing {count} of 8 papers", case
         assert keys(page) == case["keys"], case
     assert watched.errors == []
+
+
+def test_typing_on_and_back_finds_what_each_query_finds(
+    watched: Watched, search_page: Path
+) -> None:
+    """Typing on only narrows the last result when it may (a word that grows, one more word);
+    each query typed, key by key, forward and back, finds exactly what --search finds."""
+    catalogue, _ = build(search_page.with_suffix(".bib"), ["csv"])
+    page = watched.open(search_page)
+    search = page.get_by_role("searchbox", name="Search")
+    pick = random.Random(11)
+    words = [
+        "distillation",
+        "knowledge",
+        "höppner",
+        "hoeppner",
+        "-survey",
+        '"knowledge dist',
+        "author:knuth",
+        "year:2016..",
+        "strasse",
+        "-year:2017",
+        "venue:neural",
+        "title:a",
+    ]
+    seen = set()
+    for _ in range(8):
+        search.fill("")
+        typed = ""
+        for word in pick.sample(words, pick.randint(1, 3)):
+            for key in word + " ":
+                search.press_sequentially(key)
+                typed += key
+                if key in ' ":-' or len(typed) % 3 == 0:
+                    check(page, catalogue, typed, seen)
+            for _ in range(pick.randint(0, 4)):
+                search.press("Backspace")
+                typed = typed[:-1]
+                check(page, catalogue, typed, seen)
+        assert search.input_value() == typed
+    assert len(seen) > 5  # the queries tried find different papers
+
+
+def check(page: Page, catalogue: Any, typed: str, seen: set[tuple[str, ...]]) -> None:
+    expected = [e.key for e in select(catalogue, Selection(search=typed)).entries]
+    assert keys(page) == expected, typed
+    seen.add(tuple(expected))
 
 
 @pytest.fixture(scope="module")
