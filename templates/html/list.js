@@ -194,11 +194,13 @@ function remove(node) {
   node.remove();
 }
 
-// Measure the drawn rows; true when some height was not known.
+// Measure the drawn rows not measured yet (a row keeps its height until the layout changes or
+// its BibTeX opens or closes); true when some height was not known.
 function measure() {
   var changed = false;
   for (var p = drawnFrom; p < drawnTo; p++) {
     var record = listed[p];
+    if (record.hFor === layout.generation && heights[p] === record.h) continue;
     var height = record.tr.getBoundingClientRect().height;
     if (record.open && record.detail) height += record.detail.getBoundingClientRect().height;
     record.h = height;
@@ -213,10 +215,11 @@ function measure() {
 
 // Move row `anchor.position` back to `anchor.top` px from the top of the window: by changing
 // the (estimated) heights of rows above those drawn when there are any, else by scrolling.
-function keep(anchor) {
-  var now = above.getBoundingClientRect().top + before(anchor.position);
-  var shift = now - anchor.top;
-  if (Math.abs(shift) < 0.5) return;
+// `listTop` is where the list starts in the window (its rows' heights do not move it); the
+// same is returned, after any scrolling.
+function keep(anchor, listTop) {
+  var shift = listTop + before(anchor.position) - anchor.top;
+  if (Math.abs(shift) < 0.5) return listTop;
   for (var p = drawnFrom - 1; p >= 0 && Math.abs(shift) >= 0.5; p--) {
     var height = Math.max(LEAST_HEIGHT, heights[p] - shift);
     shift -= heights[p] - height;
@@ -224,7 +227,9 @@ function keep(anchor) {
     listed[p].hFor = 0;  // measured again when it is drawn
   }
   setSpacers();
-  if (Math.abs(shift) >= 0.5) window.scrollBy(0, shift);
+  if (Math.abs(shift) < 0.5) return listTop;
+  window.scrollBy(0, shift);
+  return listTop - shift;
 }
 
 function setSpacers() {
@@ -244,9 +249,9 @@ function draw(anchor) {
   }
   var root = document.documentElement;
   var atEnd = window.scrollY > 0 && window.scrollY + window.innerHeight >= root.scrollHeight - 2;
-  var margin = window.innerHeight;
+  var margin = window.innerHeight * 0.6;  // rows drawn beyond the window, above and below
+  var listTop = above.getBoundingClientRect().top;
   for (var round = 0; round < 4; round++) {
-    var listTop = above.getBoundingClientRect().top;
     var seen = -listTop;  // px of the list above the window's top
     if (!anchor) {
       var at = positionAt(Math.max(0, seen));
@@ -265,7 +270,7 @@ function draw(anchor) {
     setSpacers();
     var changed = measure();
     if (changed) setSpacers();
-    keep(anchor);
+    listTop = keep(anchor, listTop);
     if (same && !changed) break;
   }
   if (atEnd) window.scrollTo(0, root.scrollHeight);

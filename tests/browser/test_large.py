@@ -262,3 +262,25 @@ def test_a_phone_never_scrolls_sideways(
     after_frame(page)
     assert no_page_scroll(page) <= 0
     drawn_in_place(page, [p.key for p in large[1]])
+
+
+def test_a_narrower_window_keeps_the_place(page: Page, large: tuple[Path, list[Paper]]) -> None:
+    order = [p.key for p in large[1]]
+    page.evaluate("window.scrollTo(0, 90000)")
+    after_frame(page)
+    first = drawn_in_place(page, order)
+    top = page.evaluate(
+        "() => { const bar = document.querySelector('.bar').getBoundingClientRect().bottom;"
+        " const rows = Array.from(document.querySelectorAll('#catalogue tbody tr[id]'));"
+        " return rows.find(r => r.getBoundingClientRect().bottom > bar + 60).id; }"
+    )
+    assert top in first
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 800})
+        page.wait_for_timeout(300)  # the page lays itself out again a moment after a resize
+        after_frame(page)
+        assert no_page_scroll(page) <= 0
+        now = drawn_in_place(page, order)
+        assert top in now
+        box = page.locator("#" + top).bounding_box()
+        assert box is not None and -box["height"] < box["y"] < 800

@@ -25,25 +25,15 @@ from dataclasses import dataclass
 from bib2table.bibtex.addresses import arxiv_of
 from bib2table.bibtex.latex import decode
 from bib2table.catalogue.model import Entry
-from bib2table.catalogue.settings import Column
+from bib2table.catalogue.settings import DEFAULT_COLUMNS, Column
 
 #: The prefixes that limit a word to one part of an entry.
 FIELDS = ("author", "title", "venue", "year")
-#: Fields a column may show that hold a venue (what ``venue:`` looks in).
+#: Fields a column may show that hold a venue (what ``venue:`` looks in): those of the default
+#: Venue column, and a few more a catalogue's own columns may use.
 VENUE_FIELDS = frozenset(
-    {
-        "venue",
-        "journal",
-        "journaltitle",
-        "booktitle",
-        "howpublished",
-        "school",
-        "institution",
-        "publisher",
-        "organization",
-        "series",
-        "eventtitle",
-    }
+    {f for column in DEFAULT_COLUMNS if column.label == "Venue" for f in column.fields}
+    | {"organization", "series", "eventtitle"}
 )
 #: Venue fields searched in full even when a column shows a short name instead.
 FULL_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "howpublished")
