@@ -123,7 +123,7 @@ class _Command(click.Command):
     "--search",
     metavar="QUERY",
     help=(
-        "Keep entries QUERY finds, by the page's search rules: words and \"phrases\" that must "
+        'Keep entries QUERY finds, by the page\'s search rules: words and "phrases" that must '
         "all match, -word to leave out, author:, title:, venue:, year:2016..2019."
     ),
 )
