@@ -247,7 +247,10 @@ def test_clean_file_passes(folder: Path) -> None:
     result = run(bib, "--check")
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
-    assert result.stderr == f"bib2table: {bib}: check passed: 2 entries, 0 errors, 0 warnings\n"
+    assert result.stderr == (
+        f"bib2table: {bib}: check passed: 2 entries, 0 errors, 0 warnings; "
+        f"settings from {folder / 'bib2table.toml'}\n"
+    )
 
 
 def test_the_catalogue_of_this_repository_passes() -> None:
@@ -281,7 +284,7 @@ def test_warnings_alone_pass(folder: Path) -> None:
     result = run(bib, "--check")
     assert result.exit_code == 0
     assert "warning: keyword 'prunning'" in result.stdout
-    assert "check passed: 3 entries, 0 errors, 1 warning\n" in result.stderr
+    assert "check passed: 3 entries, 0 errors, 1 warning; settings from" in result.stderr
 
 
 def test_no_category_is_fine_unless_required(tmp_path: Path) -> None:

@@ -502,6 +502,7 @@ def test_config_discovery(
     tmp_path: Path, files: dict[str, str], bib_folder: str, title: str
 ) -> None:
     root = tmp_path / "root"
+    (root / ".git").mkdir(parents=True)  # the search stops at the repository's root
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text, encoding="utf-8")
@@ -515,6 +516,7 @@ def test_config_discovery_from_a_relative_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "bib2table.toml").write_text('title = "Found"\n', encoding="utf-8")
+    (tmp_path / ".git").write_text("gitdir: elsewhere\n", encoding="utf-8")  # a worktree's
     write_bib(tmp_path / "sub" / "refs.bib")
     monkeypatch.chdir(tmp_path / "sub")
     result = run("refs.bib", "--md")
@@ -598,7 +600,7 @@ def test_explicit_pyproject_without_table(bib: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("tool = 5\n", id="tool-not-a-table"),
+        pytest.param("tool = 5  # bib2table\n", id="tool-not-a-table"),
         pytest.param("[tool]\nbib2table = 5\n", id="tool.bib2table-not-a-table"),
     ],
 )
@@ -731,11 +733,41 @@ def test_binary_input_is_refused(tmp_path: Path) -> None:
     assert not target.exists()
 
 
-def test_unknown_encoding(bib: Path) -> None:
-    result = run(bib, "--csv", "--encoding", "no-such-codec")
-    assert result.exit_code == 1
-    assert result.stdout == ""
-    assert "unknown encoding 'no-such-codec'" in result.stderr
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        pytest.param("no-such-codec", "unknown encoding 'no-such-codec'", id="unknown"),
+        *[
+            pytest.param(name, f"{name!r} is not an encoding text files are written in", id=name)
+            for name in ("rot13", "base64", "hex", "zlib", "punycode", "undefined", "idna")
+        ],
+        *[
+            pytest.param(name, "is not an encoding text files are written in", id=name)
+            for name in ("unicode_escape", "raw_unicode_escape", "uu")
+        ],
+    ],
+)
+def test_an_encoding_that_is_not_a_text_encoding_is_a_usage_error(
+    bib: Path, tmp_path: Path, encoding: str, message: str
+) -> None:
+    target = tmp_path / "out.csv"
+    for args in ([bib, "--csv", "-o", target], [bib, "--check"]):
+        result = run(*args, "--encoding", encoding)
+        assert result.exit_code == 2, result.stderr
+        assert result.stdout == ""
+        assert message in result.stderr
+        assert "unexpected error" not in result.stderr
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-7", "shift_jis", "cp1252"])
+def test_odd_bytes_in_a_chosen_encoding_are_an_input_error(tmp_path: Path, encoding: str) -> None:
+    """Whatever the bytes, a text encoding that cannot read them is a message, not a bug."""
+    source = tmp_path / "odd.bib"
+    source.write_bytes(b"@misc{a, title={\\x\\u12 \xff\xfe\x81\x00\xd8}}\n\x81")
+    result = run(source, "--csv", "--encoding", encoding)
+    assert result.exit_code in (0, 1), result.stderr
+    assert "unexpected error" not in result.stderr
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from bibtexparser.entrypoint import parse_string
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalogue_views import CATEGORIES, Row, rows_from_csv, rows_from_html, rows_from_markdown
 from paths import COMPRESSION_BIB, REPO, SEED
@@ -299,3 +302,148 @@ def test_what_is_wrong_with_the_sheet_is_said(folder: Path, text: str, message: 
     assert "is this a BibTeX file" not in result.stderr
     if "key" in message:
         assert "@misc{smith2020deep," in result.stdout
+
+
+# --------------------------------------------------------------------------------------------
+# nothing is lost or changed silently
+
+
+def _plain_sheet(titles: list[str]) -> str:
+    lines = ["Year,Author,Title,URL,Venue"]
+    lines += [f"20{n:02d},Ann Smith,{t},https://a.org/{n},ICML" for n, t in enumerate(titles)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("bad", "stray_line"),
+    [
+        pytest.param('"Unclosed title', 3, id="opening-quote-never-closed"),
+        pytest.param('"Opened here', 3, id="closed-by-a-later-quoted-cell"),
+        pytest.param('Title with "quoted" words', 0, id="quote-inside-a-cell-is-text"),
+    ],
+)
+def test_a_stray_quote_costs_one_row_and_says_so(folder: Path, bad: str, stray_line: int) -> None:
+    titles = ["First", bad, "Third", "Fourth", "Fifth"]
+    text = _plain_sheet(titles)
+    if "later" in bad:
+        text = text.replace("Fifth", '"Fifth, quoted"')
+    sheet = write(folder / "sheet.csv", text)
+    result = run(sheet, "--csv")
+    shown = [r["Title"] for r in csv_records(result.stdout)]
+    if stray_line:
+        assert result.exit_code == 1
+        assert f"{sheet}:{stray_line}: this row is not CSV" in result.stderr
+        assert shown == [t for t in ["First", "Third", "Fourth", "Fifth"]] or shown == [
+            "First",
+            "Third",
+            "Fourth",
+            "Fifth, quoted",
+        ]
+    else:
+        assert result.exit_code == 0, result.stderr
+        assert shown == titles
+
+
+def test_two_stray_quotes_that_pair_up_are_reported(folder: Path) -> None:
+    text = _plain_sheet(["First", '"Opened', "Third", 'Closed"', "Fifth"])
+    sheet = write(folder / "sheet.csv", text)
+    result = run(sheet, "--csv")
+    assert result.exit_code == 1
+    assert f"{sheet}:3: lines 3-5 are read as one row" in result.stderr
+    assert "Fifth" in result.stdout
+
+
+def test_a_cell_longer_than_the_csv_modules_limit(folder: Path) -> None:
+    long_title = "word " * 40_000  # 200,000 characters
+    sheet = write(folder / "sheet.csv", _plain_sheet(["First", f'"{long_title.strip()}"']))
+    result = run(sheet, "--csv")
+    assert result.exit_code == 0, result.stderr
+    limit = csv.field_size_limit(1 << 24)  # the test's own reader needs the room too
+    try:
+        lengths = [len(r["Title"]) for r in csv_records(result.stdout)]
+    finally:
+        csv.field_size_limit(limit)
+    assert lengths == [5, len(long_title.strip())]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["Left { only", "Right } only", "Both }{ reversed", "{balanced} and } extra", "{{ two open"],
+)
+def test_an_unbalanced_brace_reads_back_the_same(folder: Path, title: str) -> None:
+    sheet = write(folder / "sheet.csv", _plain_sheet([f'"{title}"', "Second"]))
+    bib = convert(sheet)
+    said, items = bibtex(bib)
+    assert said == ""
+    assert items == 2, "real BibTeX keeps every entry"
+    assert [r["Title"] for r in csv_records(run(bib, "--csv").stdout)] == [title, "Second"]
+
+
+def test_key_suffixes_never_run_out(folder: Path) -> None:
+    rows = "\n".join("2020,Ann Smith,Deep Nets,,ICML" for _ in range(800))
+    sheet = write(folder / "sheet.csv", "Year,Author,Title,URL,Venue\n" + rows + "\n")
+    bib = convert(sheet)
+    keys = [e.key for e in parse_string(bib.read_text(encoding="utf-8")).entries]
+    assert len(keys) == 800 == len({k.lower() for k in keys})
+    assert keys[:3] == ["smith2020deep", "smith2020deepa", "smith2020deepb"]
+    assert keys[27] == "smith2020deepaa" and keys[703] == "smith2020deepaaa"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["'=' versus '==' in C", "''=double", "'+1", "'plain apostrophe", "=SUM(A1)", "-minus", "'"],
+)
+def test_a_leading_apostrophe_survives_the_round_trip(folder: Path, title: str) -> None:
+    source = write(
+        folder / "refs.bib",
+        f"@misc{{a, author = {{Smith, Ann}}, title = {{{title}}}, year = 2020}}\n",
+    )
+    exported = run(source, "--csv").stdout
+    sheet = write(folder / "sheet.csv", exported)
+    again = run(convert(sheet), "--csv").stdout
+    assert csv_records(again)[0]["Title"] == csv_records(exported)[0]["Title"]
+    assert run(convert(sheet), "--md").stdout == run(source, "--md").stdout
+
+
+CELL_TEXT = st.text(
+    alphabet=st.sampled_from([*list("'=+-@\"{}\\ab ,;\n\t%$&#_~^"), "é", "ß"]),
+    max_size=20,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(cells=st.lists(CELL_TEXT, min_size=1, max_size=5))
+def test_our_csv_cells_read_back_exactly(cells: list[str]) -> None:
+    """A cell of the CSV output comes back from the import as it was, whatever it holds."""
+    from bib2table.catalogue.csvread import _records
+    from bib2table.outputs.render import csv_row
+
+    header = ["Year", "Author", "Title", "URL", "Venue"]
+    text = csv_row(header) + csv_row(cells)
+    problems: list[object] = []
+    records = _records(text, "sheet.csv", problems)  # type: ignore[arg-type]
+    assert problems == []
+    assert [r[2] for r in records] == [header, cells]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    quotes=st.lists(
+        st.tuples(st.integers(0, 11), st.integers(0, 40)), min_size=1, max_size=4, unique=True
+    )
+)
+def test_every_row_is_imported_or_reported(quotes: list[tuple[int, int]]) -> None:
+    """Quotes put anywhere: each row's text reaches an entry, or its line is an error."""
+    from bib2table.catalogue.csvread import parse_csv
+    from bib2table.catalogue.settings import Settings
+
+    lines = ["Year,Author,Title,URL,Venue"]
+    lines += [f"20{n:02d},Ann Smith,Row T{n + 2}X title,https://a.org/{n},ICML" for n in range(12)]
+    for row, at in quotes:
+        line = lines[row + 1]
+        lines[row + 1] = line[: at % (len(line) + 1)] + '"' + line[at % (len(line) + 1) :]
+    parsed = parse_csv("\n".join(lines) + "\n", Settings(), "sheet.csv")
+    shown = re.sub(r'[{}"]', "", " ".join(v for e in parsed.entries for v in e.fields.values()))
+    errors = {p.line for p in parsed.problems if p.severity == "error"}
+    for number in range(2, 14):
+        assert f"T{number}X" in shown or number in errors, (number, lines, parsed.problems)

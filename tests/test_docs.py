@@ -7,11 +7,12 @@ import shlex
 import shutil
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
 from bib2table.catalogue.settings import _COLUMN_KEYS, _KEYS
-from bib2table.cli import main
+from bib2table.cli import init_command, main
 from paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -49,8 +50,9 @@ def test_readme_build_command_writes_the_catalogue_page(tmp_path: Path) -> None:
     assert page.count('<tr id="') == 57
 
 
-def test_every_option_is_documented() -> None:
-    for param in main.params:
+@pytest.mark.parametrize("command", [main, init_command], ids=["build", "init"])
+def test_every_option_is_documented(command: click.Command) -> None:
+    for param in command.params:
         for flag in (*param.opts, *param.secondary_opts):
             if flag.startswith("-"):
                 assert f"`{flag}" in README or f"{flag}`" in README, flag

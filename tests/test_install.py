@@ -18,16 +18,29 @@ import pytest
 
 from paths import REPO
 
-TEMPLATE_FILES = [
-    "bib2table/templates/catalogue.html.jinja2",
-    "bib2table/templates/catalogue.md.jinja2",
-    "bib2table/templates/catalogue.csv.jinja2",
+#: The style and script parts of the page, each inlined into it as it is.
+PAGE_PARTS = [
     "bib2table/templates/html/catalogue.css",
     "bib2table/templates/html/cards.css",
     *(
         f"bib2table/templates/html/{name}.js"
         for name in ("search", "papers", "view", "list", "chart", "cite", "page")
     ),
+]
+TEMPLATE_FILES = [
+    "bib2table/templates/catalogue.html.jinja2",
+    "bib2table/templates/catalogue.md.jinja2",
+    "bib2table/templates/catalogue.csv.jinja2",
+    "bib2table/templates/catalogue.json.jinja2",
+    *PAGE_PARTS,
+    "bib2table/templates/html/livereload.js",
+    "bib2table/templates/html/livereload.css",
+    "bib2table/templates/markdown/sections.md.jinja2",
+    "bib2table/templates/init/bib2table.toml.jinja2",
+    "bib2table/templates/init/catalogue.yml.jinja2",
+    "bib2table/templates/init/next-steps.txt.jinja2",
+    "bib2table/templates/init/pre-commit-config.yaml.jinja2",
+    "bib2table/templates/init/pre-commit-repo.yaml.jinja2",
 ]
 
 SMALL_BIB = r"""@article{knuth1984literate,
@@ -172,7 +185,7 @@ def _convert_checks(site: Path, tmp_path: Path, command: list[str]) -> None:
     assert "Über formal unentscheidbare Sätze" in page
     assert 'href="https://doi.org/10.1093/comjnl/27.2.97"' in page
     # the inline style and script come from the installed html/*.css and *.js
-    for part in TEMPLATE_FILES[3:]:
+    for part in PAGE_PARTS:
         assert (site / part).read_text("utf-8").strip() in page, part
 
 
@@ -194,7 +207,7 @@ def test_installed_console_script_converts_a_bib(site: Path, tmp_path: Path) -> 
     _convert_checks(site, tmp_path, [str(script)])
 
 
-@pytest.mark.parametrize("fmt", [pytest.param("--markdown", id="markdown"), "--csv"])
+@pytest.mark.parametrize("fmt", [pytest.param("--markdown", id="markdown"), "--csv", "--json"])
 def test_installed_package_writes_the_other_formats(site: Path, tmp_path: Path, fmt: str) -> None:
     (tmp_path / "papers.bib").write_text(SMALL_BIB, encoding="utf-8")
     result = _python(
@@ -202,4 +215,22 @@ def test_installed_package_writes_the_other_formats(site: Path, tmp_path: Path, 
     )
     assert result.returncode == 0, result.stderr
     assert "Literate Programming" in result.stdout
-    assert "Kurt Gödel" in result.stdout
+    assert ("Gödel" if fmt == "--json" else "Kurt Gödel") in result.stdout
+
+
+def test_installed_package_runs_init(site: Path, tmp_path: Path) -> None:
+    (tmp_path / "papers.bib").write_text(SMALL_BIB, encoding="utf-8")
+    command = [
+        "-m",
+        "bib2table",
+        "init",
+        "papers.bib",
+        "--install",
+        "bib2table @ https://e.org/b.zip",
+    ]
+    result = _python(site, tmp_path, *command)
+    assert result.returncode == 0, result.stderr
+    assert "(2 entries, 2 categories proposed)" in result.stdout
+    for name in ("bib2table.toml", "README.md", ".pre-commit-config.yaml"):
+        assert (tmp_path / name).is_file(), name
+    assert (tmp_path / ".github" / "workflows" / "catalogue.yml").is_file()

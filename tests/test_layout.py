@@ -1,9 +1,9 @@
 """The package's shape: imports go one way, down the stages, and never round in a circle.
 
-Base modules (errors, problems, version, cache, workers) import no wing; ``bibtex`` imports only
-base modules; ``catalogue`` adds ``bibtex``; ``outputs`` adds ``catalogue``; the drivers on top
-(cli, pipeline, check, watch, ...) may import anything. Imports made only for type checking
-count too: they are dependencies a reader has to follow all the same.
+Base modules (errors, problems, version, cache, workers, files) import no wing; ``bibtex``
+imports only base modules; ``catalogue`` adds ``bibtex``; ``outputs`` adds ``catalogue``; the
+drivers on top (cli, pipeline, check, watch, ...) may import anything. Imports made only for
+type checking count too: they are dependencies a reader has to follow all the same.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from paths import REPO
 
 PACKAGE = REPO / "src" / "bib2table"
 WINGS = {"bibtex": 1, "catalogue": 2, "outputs": 3}
-BASE = {"errors", "problems", "version", "cache", "workers"}
+BASE = {"errors", "problems", "version", "cache", "workers", "files"}
 
 
 def _module(path: Path) -> str:

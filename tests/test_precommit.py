@@ -8,6 +8,7 @@ files. Here the entries run the same way, as processes, on a sample repository i
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import shutil
@@ -193,3 +194,130 @@ def test_readme_documents_the_hooks_and_the_workflow() -> None:
         assert f"id: {hook_id}" in section
     assert "--check --format github" in section
     assert "--check --markdown --update README.md" in section
+
+
+# --- with pre-commit itself ------------------------------------------------------------------
+
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Ann Keeper",
+    "GIT_AUTHOR_EMAIL": "ann@example.org",
+    "GIT_COMMITTER_NAME": "Ann Keeper",
+    "GIT_COMMITTER_EMAIL": "ann@example.org",
+}
+
+
+def pre_commit(
+    root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+
+
+def readme_block(heading: str, language: str, index: int = 0) -> str:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(rf"```{language}\n(.*?)```", section, flags=re.DOTALL)[index]
+
+
+def test_pre_commit_accepts_the_hooks_file() -> None:
+    done = pre_commit(REPO, "validate-manifest", str(HOOKS_FILE))
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_local_hooks_are_the_hooks_files(tmp_path: Path) -> None:
+    """The hooks `init` writes for `repo: local` are those of .pre-commit-hooks.yaml, but
+    for the language (system: the bib2table installed) and the catalogue's .bib in args."""
+    yaml = pytest.importorskip("yaml")
+    from bib2table.init import render_file
+
+    repo = render_file("pre-commit-repo.yaml.jinja2", source="compression.bib")
+    config = yaml.safe_load(render_file("pre-commit-config.yaml.jinja2", repo=repo))
+    (local,) = config["repos"]
+    assert local["repo"] == "local"
+    same = ("id", "name", "entry", "files", "pass_filenames")
+    for hook, offered in zip(local["hooks"], HOOKS.values(), strict=True):
+        assert hook["language"] == "system"
+        assert {k: hook.get(k) for k in same} == {k: offered.get(k) for k in same}
+    assert local["hooks"][1]["args"] == ["compression.bib"]
+
+
+def test_the_readme_shows_what_init_writes(tmp_path: Path) -> None:
+    """The README's pre-commit configuration and workflow are those `bib2table init
+    compression.bib` writes in this repository, byte for byte."""
+    from bib2table.init import plan
+
+    shutil.copy(REPO / "compression.bib", tmp_path / "compression.bib")
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    made = {f.path: f.text for f in plan(tmp_path / "compression.bib", root=tmp_path).files}
+    heading = "pre-commit and GitHub Actions"
+    assert readme_block(heading, "yaml", 0) == made[".pre-commit-config.yaml"]
+    assert readme_block(heading, "yaml", 1) == made[".github/workflows/catalogue.yml"]
+
+
+def test_the_readme_snippet_works_as_written(repo: Path, tmp_path: Path) -> None:
+    """The README's .pre-commit-config.yaml, pasted as it is into a list's repository, runs
+    the hooks with pre-commit: they pass, refresh the README, and fail a broken .bib."""
+    env = dict(os.environ, **GIT_ENV, PRE_COMMIT_HOME=str(tmp_path / "cache"))
+    program = write(
+        tmp_path / "bin" / "bib2table", f'#!/bin/sh\nexec "{sys.executable}" -m bib2table "$@"\n'
+    )
+    program.chmod(0o755)
+    env["PATH"] = f"{program.parent}{os.pathsep}{env['PATH']}"
+    write(repo / ".pre-commit-config.yaml", readme_block("pre-commit and GitHub Actions", "yaml"))
+    for command in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", *command], cwd=repo, env=env, check=True, timeout=60)
+    first = pre_commit(repo, "run", "--all-files", env=env)
+    assert first.returncode == 1, first.stdout  # the README hook filled the empty section
+    assert "files were modified by this hook" in first.stdout
+    assert (repo / "README.md").read_text(encoding="utf-8").count("| [") == 57
+    subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True, timeout=60)
+    second = pre_commit(repo, "run", "--all-files", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    write(repo / "refs" / "extra.bib", EXTRA + EXTRA)
+    subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True, timeout=60)
+    third = pre_commit(repo, "run", "--all-files", env=env)
+    assert third.returncode == 1
+    assert "refs/extra.bib:9: smith2020one: error: duplicate key" in third.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("BIB2TABLE_SLOW"), reason="set BIB2TABLE_SLOW=1")
+def test_the_hooks_file_works_from_a_repository_url(repo: Path, tmp_path: Path) -> None:
+    """pre-commit clones bib2table (a git repository made of this checkout, by its path, as
+    it would by URL), installs it with pip and runs its hooks. Needs the package index."""
+    env = dict(os.environ, **GIT_ENV, PRE_COMMIT_HOME=str(tmp_path / "cache"))
+    env.pop("PYTHONPATH", None)  # the hooks run the bib2table pre-commit installed
+    source = tmp_path / "bib2table"
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO, capture_output=True, check=True, timeout=60,
+    ).stdout.decode()  # fmt: skip
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            write(source / name, "").unlink()
+            shutil.copy2(REPO / name, source / name)
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "bib2table"]):
+        subprocess.run(["git", *command], cwd=source, env=env, check=True, timeout=60)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=source, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    write(
+        repo / ".pre-commit-config.yaml",
+        f"repos:\n  - repo: {source}\n    rev: {commit}\n    hooks:\n"
+        "      - id: bib2table-check\n      - id: bib2table-readme\n"
+        "        args: [compression.bib]\n",
+    )
+    for command in (["init", "-q"], ["add", "-A"]):
+        subprocess.run(["git", *command], cwd=repo, env=env, check=True, timeout=60)
+    first = pre_commit(repo, "run", "--all-files", env=env)
+    assert "update the catalogue section of README.md" in first.stdout, first.stderr
+    subprocess.run(["git", "add", "-A"], cwd=repo, env=env, check=True, timeout=60)
+    second = pre_commit(repo, "run", "--all-files", env=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert second.stdout.count("Passed") == 2

@@ -66,6 +66,7 @@ def check(loaded: Loaded, text: str | None = None) -> list[Problem]:
     found: list[Problem] = []
     duplicates = _duplicate_keys(text, name) if text is not None else []
     found += duplicates
+    found += _lookalike_keys(entries, name)
     found += _text_braces(text, name) if text is not None else []
     found += _duplicate_papers(entries, name)
     found += _vocabulary(entries, loaded, name)
@@ -99,6 +100,55 @@ def _duplicate_keys(text: str, name: str) -> list[Problem]:
             if line != places[0][0]:
                 message += "; BibTeX and bib2table keep only the first"
             problems.append(Problem(name, line, key, message))
+    return problems
+
+
+#: Characters that show nothing, or only change the direction text runs in, outside the
+#: "format" category (Cf) that :func:`_invisible` takes whole: the combining grapheme joiner,
+#: Hangul fillers, variation selectors.
+_INVISIBLE = frozenset("\u034f\u115f\u1160\u3164\uffa0") | frozenset(
+    chr(c) for c in [*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0)]
+)
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) == "Cf" or char in _INVISIBLE
+
+
+def key_skeleton(key: str) -> str:
+    """What a key looks like: NFKC-normalised, invisible and bidi characters removed, case
+    folded; two keys with the same skeleton cannot be told apart on screen."""
+    folded = unicodedata.normalize("NFKC", key)
+    visible = "".join(c for c in folded if not _invisible(c))
+    return unicodedata.normalize("NFKC", visible.casefold())
+
+
+def _lookalike_keys(entries: list[Entry], name: str) -> list[Problem]:
+    """Keys that hold invisible or direction-changing characters, and keys that differ from
+    an earlier one only in such characters or in how their accents are composed (NFC/NFD):
+    a citation typed from what the page shows may reach the other entry, or none."""
+    problems = []
+    first: dict[str, Entry] = {}
+    for entry in entries:
+        hidden = sorted({f"U+{ord(c):04X}" for c in entry.key if _invisible(c)})
+        if hidden:
+            message = (
+                f"the key holds invisible or direction-changing characters ({', '.join(hidden)})"
+            )
+            problems.append(Problem(name, entry.line, entry.key, message, Severity.WARNING))
+        earlier = first.setdefault(key_skeleton(entry.key), entry)
+        if earlier is not entry and earlier.key.lower() != entry.key.lower():
+            problems.append(
+                Problem(
+                    name,
+                    entry.line,
+                    entry.key,
+                    f"key {entry.key!a} looks the same as {earlier.key!a} (line "
+                    f"{earlier.line}) but is another key: they differ in invisible characters "
+                    "or in how accents are composed",
+                    Severity.WARNING,
+                )
+            )
     return problems
 
 
@@ -365,6 +415,13 @@ def _annotation(problem: Problem) -> str:
 
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_line(line: str) -> str:
+    """A line that is not an annotation, for a GitHub Actions log: no line break in it can
+    start a workflow command, and it does not start with ``::`` itself."""
+    escaped = _escape_data(line)
+    return " " + escaped if escaped.startswith("::") else escaped
 
 
 def _escape_property(text: str) -> str:

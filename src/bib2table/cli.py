@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from bib2table import __version__
+from bib2table import init as init_driver
 from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
-from bib2table.catalogue.settings import candidates, load_settings
+from bib2table.catalogue.settings import Settings
 from bib2table.check import FORMATS as CHECK_FORMATS
-from bib2table.check import check_file, format_problems, has_errors, summary
+from bib2table.check import check_file, escape_line, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, OutputError
+from bib2table.files import text_encoding
 from bib2table.outputs.update import read_document, replace_section, stale
-from bib2table.outputs.write import write_outputs, write_stdout
-from bib2table.pipeline import EXTENSIONS, Loaded, Output, choose, load, render_all
+from bib2table.outputs.write import check_targets, write_outputs, write_stdout
+from bib2table.pipeline import (
+    EXTENSIONS,
+    Loaded,
+    Output,
+    choose,
+    files_read,
+    load,
+    render_all,
+)
 from bib2table.problems import Problem, Severity
-from bib2table.watch import watch as watch_files
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -53,7 +62,24 @@ class _Command(click.Command):
             ) from None
 
 
-@click.command(cls=_Command, context_settings=CONTEXT)
+class _Build(_Command):
+    """The build command, which hands ``bib2table init …`` to the ``init`` command.
+
+    ``init`` is a command only as the first argument; a file named ``init`` is ``./init``
+    (or comes after an option: ``bib2table --html init``).
+    """
+
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> Any:
+        given = list(sys.argv[1:] if args is None else args)
+        if given[:1] == ["init"]:
+            name = f"{prog_name or 'bib2table'} init"
+            return init_command.main(given[1:], name, **extra)
+        return super().main(given, prog_name, **extra)
+
+
+@click.command(cls=_Build, context_settings=CONTEXT)
 @click.argument(
     "sources",
     metavar="INPUT",
@@ -72,6 +98,13 @@ class _Command(click.Command):
 )
 @click.option("--csv", "formats", flag_value="csv", multiple=True, help="Write a CSV table.")
 @click.option(
+    "--json",
+    "formats",
+    flag_value="json",
+    multiple=True,
+    help="Write the catalogue as CSL-JSON (for Zotero, pandoc, citeproc, site generators).",
+)
+@click.option(
     "--bib",
     "formats",
     flag_value="bib",
@@ -89,7 +122,8 @@ class _Command(click.Command):
     "--out-dir",
     metavar="DIR",
     type=click.Path(path_type=Path, file_okay=False),
-    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .bib (DIR is created).",
+    help="Write every format chosen to DIR/<input stem>.html, .md, .csv, .json, .bib (DIR is "
+    "created).",
 )
 @click.option(
     "--update",
@@ -133,6 +167,25 @@ class _Command(click.Command):
     help="Rebuild whenever INPUT or its settings change, until Ctrl-C.",
 )
 @click.option(
+    "--serve",
+    is_flag=True,
+    help="Show the catalogue page (and any other format chosen) on http://127.0.0.1:8000/, "
+    "updated in the open browser tabs on every save, until Ctrl-C. Writes nothing.",
+)
+@click.option(
+    "--port",
+    metavar="N",
+    type=click.IntRange(0, 65535),
+    help="With --serve: the port to try first [default: 8000; the next free one if taken; "
+    "0: any free port].",
+)
+@click.option(
+    "--poll",
+    is_flag=True,
+    help="With --watch or --serve: look at the files ten times a second instead of waiting "
+    "for the system to tell of changes (for network folders; automatic for NFS, SMB, SSHFS).",
+)
+@click.option(
     "--template",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Use this jinja2 template instead of the built-in one for the format.",
@@ -145,6 +198,7 @@ class _Command(click.Command):
 @click.option(
     "--encoding",
     metavar="NAME",
+    callback=lambda _ctx, _param, value: _encoding(value),
     help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
     "as Windows-1252, with a warning].",
 )
@@ -153,6 +207,12 @@ class _Command(click.Command):
     is_flag=True,
     help="Read everything afresh instead of reusing what earlier runs read (in "
     "~/.cache/bib2table).",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Say on standard error which settings file the run uses.",
 )
 @click.version_option(__version__, "--version", prog_name="bib2table")
 def main(
@@ -168,10 +228,14 @@ def main(
     until: int | None,
     search: str | None,
     watch: bool,
+    serve: bool,
+    port: int | None,
+    poll: bool,
     template: Path | None,
     config: Path | None,
     encoding: str | None,
     no_cache: bool,
+    verbose: bool,
 ) -> None:
     """Turn the BibTeX file INPUT into a literature catalogue.
 
@@ -192,18 +256,40 @@ def main(
       bib2table sheet.csv --bib -o catalogue.bib
       bib2table compression.bib --markdown --update README.md
       bib2table compression.bib --html -o index.html --watch
+      bib2table compression.bib --serve
 
     \b
     Exit status: 0 all well; 1 an entry could not be rendered (the rest is
     written), a fatal error (nothing is written), --check found an error or
     a stale --update section; 2 usage error.
+
+    \b
+    Set a repository up (settings, README section, pre-commit, GitHub Pages):
+      bib2table init refs.bib          (see bib2table init --help)
     """
-    chosen = list(dict.fromkeys(formats))
+    chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
     job = _Job(
-        sources[0], chosen, output, out_dir, update, template, config, encoding, not no_cache
+        sources[0],
+        chosen,
+        output,
+        out_dir,
+        update,
+        template,
+        config,
+        encoding,
+        not no_cache,
+        verbose,
     )
-    _check_usage(job, len(sources), check, report_format, selection, watch)
+    _check_serving(job, check, watch, serve, port, poll)
+    _check_usage(job, len(sources), check, report_format, selection, watch, serve)
+    if not check:
+        try:
+            check_targets(_target_paths(job), files_read(job.source, job.config, job.template))
+        except Bib2TableError as exc:
+            raise click.ClickException(str(exc)) from None
+    if serve:
+        sys.exit(_serve(job, selection, port, poll))
 
     def run() -> int:
         if check:
@@ -212,12 +298,46 @@ def main(
 
     if not watch:
         sys.exit(run())
+    from bib2table.watch import watch as watch_files  # only now: a plain run needs no watcher
+
     try:
         paths = ", ".join(str(p) for p in _watched(job) if p.exists())
         click.echo(f"bib2table: watching {paths} (Ctrl-C to stop)", err=True)
-        watch_files(lambda: _round(run), lambda: _watched(job))
+        watch_files(lambda: _round(run), lambda: _watched(job), poll)
     except KeyboardInterrupt:
-        sys.exit(0)
+        _stopped()
+
+
+def _serve(job: _Job, selection: Selection, port: int | None, poll: bool) -> int:
+    """``--serve``: the live preview, until Ctrl-C or SIGTERM (status 0)."""
+    from bib2table.serve import Preview, serve  # only now: a plain run needs no server
+
+    preview = Preview(
+        job.source, job.formats, selection, job.config, job.template, job.encoding, job.cache
+    )
+    try:
+        serve(
+            preview,
+            lambda: _watched(job),
+            8000 if port is None else port,
+            poll,
+            say=lambda text: click.echo(text, err=True),
+            report=_report,
+        )
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        _stopped()
+    return 0
+
+
+def _stopped() -> NoReturn:
+    """Ctrl-C or SIGTERM ended ``--watch`` or ``--serve``, which have stopped what they ran
+    (threads, server, worker processes) and written all they write: leave now, status 0.
+    Freeing a large catalogue object by object first would keep the user waiting seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @dataclass(frozen=True)
@@ -233,6 +353,7 @@ class _Job:
     config: Path | None
     encoding: str | None
     cache: bool
+    verbose: bool = False
 
 
 def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
@@ -241,6 +362,8 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
         progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
         try:
             loaded = load(job.source, job.config, job.encoding, job.cache, progress)
+            if job.verbose:
+                click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)
             if watching and not _complete(loaded.parsed):
                 _report(loaded.catalogue.problems)
                 click.echo(
@@ -255,7 +378,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
             if progress is not None:
                 progress.finish()
         targets = _targets(job, outputs)
-        write_outputs(targets, job.source)
+        write_outputs(targets, files_read(job.source, job.config, job.template))
     except Bib2TableError as exc:
         if watching:
             click.echo(f"Error: {exc}", err=True)
@@ -285,10 +408,37 @@ def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
             job.out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {job.out_dir}: {exc.strerror}") from None
-        return {job.out_dir / (job.source.stem + EXTENSIONS[o.format]): o.text for o in outputs}
+    paths = _target_paths(job)
+    return dict(zip(paths, (o.text for o in outputs), strict=True)) if paths else {}
+
+
+def _target_paths(job: _Job) -> list[Path]:
+    """The files the run writes, in the order of its formats; none for standard output."""
+    if job.update is not None:
+        return [job.update]
+    if job.out_dir is not None:
+        return [job.out_dir / (job.source.stem + EXTENSIONS[f]) for f in job.formats]
     if job.output is not None and str(job.output) != "-":
-        return {job.output: outputs[0].text}
-    return {}
+        return [job.output]
+    return []
+
+
+def _settings_used(settings: Settings) -> str:
+    """Which settings file a run uses, for ``--verbose`` and ``--check``."""
+    if settings.source is None:
+        return "no settings file found; built-in settings"
+    return f"settings from {settings.source}"
+
+
+def _encoding(value: str | None) -> str | None:
+    """``--encoding``: only an encoding text files are written in (a usage error otherwise)."""
+    if value is None:
+        return None
+    try:
+        text_encoding(value)
+    except Bib2TableError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
 
 
 def _complete(parsed: ParsedBib) -> bool:
@@ -309,12 +459,15 @@ def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str)
                 found.append(Problem(str(job.update), 0, "", str(exc)))
         problems += found
         entries = len(loaded.catalogue.entries) if loaded is not None else 0
-        summaries.append(summary(str(source), entries, found))
+        line = summary(str(source), entries, found)
+        if loaded is not None:
+            line += f"; {_settings_used(loaded.settings)}"
+        summaries.append(line)
     report = format_problems(problems, fmt)
     if report:
         write_stdout(report)
     for line in summaries:
-        click.echo(line, err=True)
+        click.echo(escape_line(line) if fmt == "github" else line, err=True)
     return 1 if has_errors(problems) else 0
 
 
@@ -346,18 +499,9 @@ def _rebuild_options(job: _Job, selection: Selection) -> list[str]:
 
 
 def _watched(job: _Job) -> list[Path]:
-    """The files a rebuild depends on: the input, its settings (and their intro-file), and
-    the places a settings file may yet appear; the template."""
-    paths = [job.source]
-    if job.config is not None:
-        paths.append(job.config)
-    else:
-        paths += candidates(job.source)
-    with contextlib.suppress(Bib2TableError):  # reported by the rebuild itself
-        paths += load_settings(job.source, job.config).files
-    if job.template is not None:
-        paths.append(job.template)
-    return list(dict.fromkeys(paths))
+    """The files a rebuild depends on: every file the run reads or may yet read (see
+    :func:`bib2table.pipeline.files_read`, which also says what no output may be)."""
+    return list(files_read(job.source, job.config, job.template))
 
 
 def _round(run: Callable[[], int]) -> None:
@@ -372,12 +516,13 @@ def _check_usage(
     report_format: str | None,
     selection: Selection,
     watch: bool,
+    serve: bool = False,
 ) -> None:
     """Refuse combinations that have no single sensible meaning, before any work is done."""
     formats, output, out_dir = job.formats, job.output, job.out_dir
     if not formats and not check:
         raise click.UsageError(
-            "choose an output format: --html, --markdown, --csv or --bib (or --check)"
+            "choose an output format: --html, --markdown, --csv, --json or --bib (or --check)"
         )
     if output is not None and out_dir is not None:
         raise click.UsageError("use either -o/--output or --out-dir, not both")
@@ -405,7 +550,7 @@ def _check_usage(
                 "--category, --since, --until and --search choose what is written; --check "
                 "looks at the whole file"
             )
-    if len(formats) > 1 and out_dir is None:
+    if len(formats) > 1 and out_dir is None and not serve:
         raise click.UsageError("several formats need --out-dir DIR (or run once per format)")
     if job.template is not None and len(formats) > 1:
         raise click.UsageError("--template replaces one format's template; choose one format")
@@ -419,6 +564,22 @@ def _check_usage(
         raise click.UsageError(
             "--watch rebuilds files: give -o FILE, --out-dir DIR or --update FILE"
         )
+
+
+def _check_serving(
+    job: _Job, check: bool, watch: bool, serve: bool, port: int | None, poll: bool
+) -> None:
+    """Refuse what ``--serve``, ``--port`` and ``--poll`` cannot go with."""
+    if port is not None and not serve:
+        raise click.UsageError("--port N is the preview's port; use it with --serve")
+    if poll and not (watch or serve):
+        raise click.UsageError("--poll says how --watch and --serve look at files; use it with one")
+    if not serve:
+        return
+    if check or watch:
+        raise click.UsageError("--serve rebuilds on every save itself; leave out --check/--watch")
+    if job.output is not None or job.out_dir is not None or job.update is not None:
+        raise click.UsageError("--serve writes nothing; leave out -o/--out-dir/--update")
 
 
 class _TerminalProgress:
@@ -440,3 +601,76 @@ def _report(problems: list[Problem]) -> None:
     """Print every problem on standard error, in file order."""
     for problem in sorted(problems, key=lambda p: (p.file, p.line, p.key)):
         click.echo(str(problem), err=True)
+
+
+class _Init(_Command):
+    """The ``init`` command; an option of the build given to it gets a pointer to the build."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            build_options = {o for p in main.params for o in (*p.opts, *p.secondary_opts)}
+            if exc.option_name not in build_options:
+                raise
+            name = exc.option_name
+            raise click.UsageError(
+                f"{name} is an option of the build, not of init: bib2table INPUT {name} "
+                f"(for a file named init: bib2table ./init {name})",
+                ctx,
+            ) from None
+
+
+@click.command(cls=_Init, context_settings=CONTEXT, name="init")
+@click.argument(
+    "source",
+    metavar="[INPUT.bib]",
+    required=False,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--title", metavar="TEXT", help="The catalogue's title [default: README's heading, or INPUT]."
+)
+@click.option(
+    "--install",
+    metavar="SPEC",
+    help="What the workflow gives pip to install bib2table, e.g. "
+    '"bib2table @ git+https://…/bib2table.git@v1.0" [default: where this bib2table came from, '
+    "or . in bib2table's own repository].",
+)
+@click.option("--force", is_flag=True, help="Replace the files init writes when they exist.")
+@click.version_option(__version__, "--version", prog_name="bib2table")
+def init_command(source: Path | None, title: str | None, install: str | None, force: bool) -> None:
+    """Set the repository in this folder up to publish the catalogue of INPUT.bib.
+
+    Writes, in the repository (its top folder, or this folder outside git):
+
+    \b
+      bib2table.toml      beside INPUT: categories proposed from its keywords,
+                          most used first
+      README.md           the catalogue's section, between its markers (added at
+                          the end when missing; the rest of the file is kept)
+      .pre-commit-config.yaml   bib2table's hooks, for pre-commit (added to
+                          the repos: of yours when it can be done safely)
+      .github/workflows/catalogue.yml   checks pull requests; publishes the page
+                          from the default branch with GitHub Pages
+
+    A file that exists is kept (README.md and .pre-commit-config.yaml are
+    added to), unless --force replaces it; README.md is never replaced.
+    Nothing is written if anything fails. Then it says what to do next.
+    Without INPUT, the only .bib in the repository's top folder is used.
+
+    \b
+    Examples:
+      bib2table init refs.bib
+      bib2table init refs.bib --title "Model Compression"
+      bib2table init refs.bib --install "bib2table @ git+https://…/bib2table.git@v1.0"
+      bib2table init refs.bib --force
+    """
+    try:
+        plan = init_driver.plan(source, title=title, install=install, force=force)
+        init_driver.write(plan)
+    except Bib2TableError as exc:
+        raise click.ClickException(str(exc)) from None
+    _report(plan.problems)
+    click.echo(init_driver.summary(plan), nl=False)

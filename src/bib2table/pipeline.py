@@ -5,6 +5,7 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +16,10 @@ from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
 from bib2table.catalogue.model import Catalogue, build_catalogue
 from bib2table.catalogue.selection import Selection, select
-from bib2table.catalogue.settings import Settings, load_settings
-from bib2table.errors import TemplateError
+from bib2table.catalogue.settings import Settings, candidates, load_settings
+from bib2table.errors import Bib2TableError, TemplateError
 from bib2table.outputs.clean import check_page
-from bib2table.outputs.render import FORMATS, render
+from bib2table.outputs.render import FORMATS, render, template_files
 from bib2table.workers import MINIMUM, map_in_halves
 
 #: Told, now and then, what a long run is doing.
@@ -48,6 +49,32 @@ class Loaded:
 def is_spreadsheet(source: Path) -> bool:
     """A ``.csv`` input is a spreadsheet in the catalogue's CSV shape, not BibTeX."""
     return source.suffix.lower() == ".csv"
+
+
+def files_read(
+    source: Path, config: Path | None = None, template: Path | None = None
+) -> dict[Path, str]:
+    """Every file a run on ``source`` reads, or may read once it appears, and what it is.
+
+    The input; the settings file given, or every place one is looked for; the intro file;
+    the template and the files of its folder it includes. This one list is what ``--watch``
+    watches and what no output may ever be (see :func:`bib2table.outputs.write.check_targets`).
+    """
+    found = {source: "the input"}
+    if config is not None:
+        found.setdefault(config, "the settings file")
+    else:
+        for place in candidates(source):
+            found.setdefault(place, "a possible settings file")
+    with contextlib.suppress(Bib2TableError):  # reported by the run itself
+        settings = load_settings(source, config)
+        for number, path in enumerate(settings.files):
+            found[path] = "the settings file" if number == 0 else "the intro file"
+    if template is not None:
+        found.setdefault(template, "the template")
+        for path in template_files(template)[1:]:
+            found.setdefault(path, "a file the template includes")
+    return found
 
 
 def load(

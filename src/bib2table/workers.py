@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import pickle
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -46,9 +47,12 @@ def map_in_halves(
             os._exit(status)
     os.close(writer)
     try:
-        first = [function(item) for item in items[:half]]
         with os.fdopen(reader, "rb") as stream:
+            first = [function(item) for item in items[:half]]
             payload = stream.read()
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the worker's results are not wanted
+        os.kill(pid, signal.SIGKILL)
+        raise
     finally:
         _, status = os.waitpid(pid, 0)
         gc.unfreeze()

@@ -52,7 +52,7 @@ function makeDetail(record) {
     links.appendChild(a);
   });
   var permalink = element("a", "", "Link to this entry");
-  permalink.href = "#" + encodeURIComponent(anchorOf(record.key));
+  permalink.href = "#" + encodeURIComponent(record.tr.id);
   links.appendChild(permalink);
   td.append(links, element("pre", "bibtex", entry[0]));
   if (used.length) {

@@ -341,7 +341,7 @@ function listAnchor() {
 // Come back to a place listAnchor gave: the same paper at the same height, at the same
 // scroll position (the estimated rows above are stretched or shrunk to fit).
 function listRestore(saved) {
-  var record = saved && saved.anchor !== null ? recordOf(anchorOf(saved.anchor)) : null;
+  var record = saved && saved.anchor !== null ? recordWithKey(saved.anchor) : null;
   var position = record ? listed.indexOf(record) : -1;
   if (position < 0 || everything) {
     if (saved) window.scrollTo(0, saved.y);

@@ -4,8 +4,8 @@
 // text inside <noscript id="rows"> (each paper's row as the page shows it). A record's row is
 // made from that markup only when it is first shown; search, sort and copy use the record's
 // plain text, never the row's markup.
-// Owns: records, columns, categories, recordOf, rowsOf, paperOf, searchText, searchPart,
-// sortKeys, anchorOf.
+// Owns: records, columns, categories, recordOf, recordWithKey, rowsOf, paperOf, searchText,
+// searchPart, sortKeys, anchorOf.
 // Safety: the markup parsed here is the page's own (every character from the .bib in it was
 // escaped when the page was made), parsed into an inert <template>.
 
@@ -45,15 +45,25 @@ function Paper(index, data) {
 var records = new Array(pageData.entries.length);
 for (var made = 0; made < records.length; made++) records[made] = new Paper(made, pageData.entries[made]);
 
-// A key as the page's anchors write it (render.py's anchor filter).
+// A key as the page's anchors write it (render.py's anchor filter): each white-space character
+// (as Python counts them) and each "~" written "~<hex code>~"; "~" for an empty key.
+var ANCHOR_ESCAPES = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000~]/g;
 function anchorOf(key) {
-  return key.replace(/\s+/g, "-") || "entry";
+  return key.replace(ANCHOR_ESCAPES, function (c) { return "~" + c.charCodeAt(0).toString(16) + "~"; }) || "~";
 }
 
-// The paper an anchor (#key) names, or null.
+// The paper an anchor (#...) names, or null.
 function recordOf(anchor) {
   for (var n = 0; n < records.length; n++) {
-    if (records[n].key === anchor || anchorOf(records[n].key) === anchor) return records[n];
+    if (anchorOf(records[n].key) === anchor) return records[n];
+  }
+  return null;
+}
+
+// The paper with this key, or null.
+function recordWithKey(key) {
+  for (var n = 0; n < records.length; n++) {
+    if (records[n].key === key) return records[n];
   }
   return null;
 }

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from chromium import Watched
 from pages import PAPER_ROWS, address, column, make_page
 from playwright.sync_api import Locator, Page, expect
+
+from bib2table.outputs.render import anchor
 
 BIB = r"""@string{jcn = "Journal of Computing Nonsense"}
 
@@ -231,3 +234,24 @@ def test_hostile_bibtex_is_text(watched: Watched, page_file: Path) -> None:
     assert watched.dialogs == []
     assert watched.errors == []
     assert watched.requests == []
+
+
+def test_links_to_entries_whose_keys_need_escaping(watched: Watched, tmp_path: Path) -> None:
+    """Keys with spaces or a ~ get ids of their own (render.py's anchor); the page finds each
+    entry by its anchor and links to it by the same."""
+    keys = ["a b", "a-b", "a~b", "a~20~b", "a\tb"]
+    bib = "".join(f"@misc{{{k}, title={{T{n}}}, year=2001}}\n" for n, k in enumerate(keys))
+    page_file = make_page(tmp_path, bib)
+    page = watched.page
+    for n, key in enumerate(keys):
+        page.goto(page_file.resolve().as_uri() + "#" + anchor(key))
+        row = page.locator("tr.target")
+        assert row.count() == 1
+        assert row.get_attribute("id") == anchor(key)
+        assert row.locator("td").nth(2).get_by_role("link").count() == 0
+        assert f"T{n}" in row.inner_text()
+        row.get_by_role("button", name="BibTeX").click()
+        link = page.locator("tr.cite").get_by_role("link", name="Link to this entry")
+        assert link.get_attribute("href") == "#" + quote(anchor(key), safe="-_.!~*'()")
+        row.get_by_role("button", name="BibTeX").click()
+    assert watched.errors == []

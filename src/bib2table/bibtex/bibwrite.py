@@ -1,8 +1,8 @@
 """Write catalogue entries back as BibTeX, to cite a slice of the list from a paper.
 
 Each entry keeps its fields exactly as written in the input (macros, ``#`` concatenation,
-quotes, braces and all) except those that hold paths on the keeper's own disk (``file``);
-bibtexparser's writer lays them out. The ``@string`` definitions the
+quotes, braces and all) except the private ones (:mod:`bib2table.bibtex.private`: local files,
+personal notes); bibtexparser's writer lays them out. The ``@string`` definitions the
 chosen entries use come first (with their values resolved, so no chain of strings is needed),
 then the ``@preamble`` blocks, then the entries; entries that others ``crossref`` go last, as
 BibTeX wants them, and are added when only their children were chosen.
@@ -18,45 +18,33 @@ from bibtexparser.entrypoint import parse_string, write_string
 from bibtexparser.library import Library
 from bibtexparser.writer import BibtexFormat
 
+from bib2table.bibtex.excerpt import Citable
 from bib2table.bibtex.parse import split_concatenation
-
-#: Fields holding local file paths (reference managers' attachments): never published.
-LOCAL_FILE_FIELDS = frozenset({"file", "pdf", "local-url"})
-
-
-class Entry(Protocol):
-    """What :func:`bib_text` needs of an entry (a catalogue row has it)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def entry_type(self) -> str: ...
-    @property
-    def raw(self) -> str: ...
-    @property
-    def fields(self) -> Mapping[str, str]: ...
+from bib2table.bibtex.private import PRIVATE, Private
 
 
 class Catalogue(Protocol):
     """What :func:`bib_text` needs of a catalogue: every entry, and the ``@string`` values."""
 
     @property
-    def entries(self) -> Sequence[Entry]: ...
+    def entries(self) -> Sequence[Citable]: ...
     @property
     def strings(self) -> Mapping[str, str]: ...
 
 
 def bib_text(
-    catalogue: Catalogue, chosen: Iterable[Entry] | None = None, preambles: Iterable[str] = ()
+    catalogue: Catalogue, chosen: Iterable[Citable] | None = None, preambles: Iterable[str] = ()
 ) -> str:
     """BibTeX for ``chosen`` (default: the catalogue's entries) and what they need to compile.
 
-    ``catalogue`` supplies the ``@string`` values and every entry a crossref may point to.
+    ``catalogue`` supplies the ``@string`` values and every entry a crossref may point to,
+    and, as ``private`` when it has one, the fields left out.
     """
+    private: Private = getattr(catalogue, "private", PRIVATE)
     entries = list(catalogue.entries if chosen is None else chosen)
     everything = {e.key.lower(): e for e in catalogue.entries}
     entries = _with_parents(entries, everything)
-    blocks = [_entry_block(e) for e in entries]
+    blocks = [_entry_block(e, private) for e in entries]
     strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
     used: dict[str, bp.String] = {}
     for block in blocks:
@@ -75,10 +63,10 @@ def bib_text(
     return text if text.endswith("\n") or not text else text + "\n"
 
 
-def _with_parents(entries: list[Entry], everything: Mapping[str, Entry]) -> list[Entry]:
+def _with_parents(entries: list[Citable], everything: Mapping[str, Citable]) -> list[Citable]:
     """The entries with their crossref chains, every referenced entry after its children."""
     seen = {e.key.lower() for e in entries}
-    parents: dict[str, Entry] = {}
+    parents: dict[str, Citable] = {}
     queue = list(entries)
     for entry in queue:  # grows as parents are found
         target = _crossref(entry).lower()
@@ -93,7 +81,7 @@ def _with_parents(entries: list[Entry], everything: Mapping[str, Entry]) -> list
     return [e for e in entries if e.key.lower() not in parents] + list(parents.values())
 
 
-def _crossref(entry: Entry) -> str:
+def _crossref(entry: Citable) -> str:
     """The key the entry's ``crossref`` field names, as written in the entry itself."""
     block = _split(entry.raw)
     if block is not None:
@@ -111,7 +99,7 @@ def _plain(value: str) -> str:
     return value.strip()
 
 
-def _entry_block(entry: Entry) -> bp.Entry:
+def _entry_block(entry: Citable, private: Private) -> bp.Entry:
     """The entry as bibtexparser holds it, with each field's value as written.
 
     An entry that only the fallback reader could read is rebuilt from its evaluated values.
@@ -120,15 +108,10 @@ def _entry_block(entry: Entry) -> bp.Entry:
     if block is None:
         fields = [bp.Field(name, "{" + value + "}") for name, value in entry.fields.items()]
         block = bp.Entry(entry.entry_type, entry.key, fields)
-    kept = [f for f in block.fields if not _local(f.key)]
+    kept = [f for f in block.fields if f.key not in private]
     if len(kept) != len(block.fields):
         block = bp.Entry(block.entry_type, block.key, kept)
     return block
-
-
-def _local(name: str) -> bool:
-    folded = name.lower()
-    return folded in LOCAL_FILE_FIELDS or folded.startswith("bdsk-file-")
 
 
 def _split(raw: str) -> bp.Entry | None:

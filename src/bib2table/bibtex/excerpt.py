@@ -9,15 +9,16 @@ managers' bookkeeping, and whatever the caller adds (abstracts, the category key
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from bib2table.bibtex.blocks import closing_quote, matching_brace
 from bib2table.bibtex.parse import split_concatenation
+from bib2table.bibtex.private import PRIVATE, Private
 
-#: Fields that are never shown: attached files, JabRef groups, Mendeley's tags and folders.
-PRIVATE_FIELDS = frozenset({"file", "groups", "mendeley-tags", "mendeley-groups"})
+#: Fields that are never shown: the one list of :mod:`bib2table.bibtex.private`.
+PRIVATE_FIELDS = PRIVATE
 #: BibTeX's predefined month macros; every style knows them, so they need no ``@string``.
 MONTH_MACROS = frozenset(
     {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
@@ -60,19 +61,20 @@ class Citable(Protocol):
 
 
 def hidden_fields(
-    categories_configured: bool, keyword_fields: Iterable[str], abstract: bool = False
-) -> frozenset[str]:
-    """The fields left out of the page's BibTeX: private ones, the abstract unless asked for,
-    and the category keywords when the settings chose the categories."""
-    hidden = set(PRIVATE_FIELDS)
-    if not abstract:
-        hidden.add("abstract")
+    categories_configured: bool,
+    keyword_fields: Iterable[str],
+    abstract: bool = False,
+    private: Private = PRIVATE,
+) -> Private:
+    """The fields left out of the page's BibTeX: the ``private`` ones, the abstract unless
+    asked for, and the category keywords when the settings chose the categories."""
+    hidden = private if abstract else private.adding(["abstract"])
     if categories_configured:
-        hidden.update(f.lower() for f in keyword_fields)
-    return frozenset(hidden)
+        hidden = hidden.adding(keyword_fields)
+    return hidden
 
 
-def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
+def bibtex(entry: Citable, hidden: Container[str] = PRIVATE_FIELDS) -> Cited:
     """The entry as written in the ``.bib``, without the ``hidden`` fields (lower-case names).
 
     A field given twice keeps its first value, as BibTeX does. When the raw text cannot be
@@ -99,7 +101,7 @@ def bibtex(entry: Citable, hidden: Collection[str] = PRIVATE_FIELDS) -> Cited:
     return Cited("\n".join(lines) + "\n" + closer, tuple(macros))
 
 
-def _rewritten(entry: Citable, hidden: Collection[str]) -> Cited:
+def _rewritten(entry: Citable, hidden: Container[str]) -> Cited:
     """The entry written out from its values, for when its raw text is missing or unreadable."""
     lines = [f"@{entry.entry_type}{{{entry.key},"]
     names = [n for n in entry.fields if n.lower() not in hidden]

@@ -33,6 +33,7 @@ from bib2table.bibtex.blocks import (
 )
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
+from bib2table.files import read_bytes, text_encoding
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -145,20 +146,14 @@ class ParsedBib:
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
-    """Read the file as text; with no ``encoding``, UTF-8, else Windows-1252 with a warning."""
+    """Read the file as text; with no ``encoding``, UTF-8, else Windows-1252 with a warning.
+
+    Only a regular file is read (see :func:`bib2table.files.read_bytes`), and only with an
+    encoding text files are written in.
+    """
     if encoding is not None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(
-                f"unknown encoding {encoding!r}; try utf-8, latin-1 or cp1252"
-            ) from None
-    try:
-        data = path.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give the .bib file inside it") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        text_encoding(encoding)
+    data = read_bytes(path, "input")
     if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
     elif encoding is None and b"\0" in data[:65536]:
@@ -173,6 +168,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
         return data.decode(chosen), None
     except UnicodeDecodeError as exc:
         start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
+        start = min(start, len(data) - 1)
         line = data.count(b"\n", 0, start) + 1
         if encoding is not None:
             raise InputError(
@@ -194,6 +190,8 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
             Severity.WARNING,
         )
         return text, warning
+    except (UnicodeError, ValueError) as exc:  # a codec's own complaint about the bytes
+        raise InputError(f"{path}: cannot be read as {encoding}: {exc}") from None
 
 
 def parse_file(

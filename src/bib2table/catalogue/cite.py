@@ -2,8 +2,9 @@
 
 Readers copy an entry's BibTeX into their own ``.bib``, so it is shown as written in the
 catalogue's ``.bib`` (the author's layout, macros and all) minus the fields that are the
-catalogue keeper's own bookkeeping: attached files, JabRef groups, Mendeley tags, the category
-keywords when ``[categories]`` chose them, and abstracts unless asked for. The ``@string`` macros
+catalogue keeper's own: the private fields (local files, personal notes, reference managers'
+marks; see :mod:`bib2table.bibtex.private`), the category keywords when ``[categories]``
+chose them, and abstracts unless asked for. The ``@string`` macros
 an entry uses travel once per page, not once per entry, so that a bibliography of thousands of
 entries that all use ``ack-nhfb`` stays small; the page puts them in front of the entry it shows.
 
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
-from bib2table.bibtex.excerpt import PRIVATE_FIELDS, Cited, bibtex, hidden_fields
+from bib2table.bibtex.excerpt import Cited, bibtex, hidden_fields
+from bib2table.bibtex.private import PRIVATE, Private
 
 if TYPE_CHECKING:
     from bib2table.catalogue.model import Catalogue, Entry
@@ -44,9 +46,11 @@ class Link:
     href: str
 
 
-def catalogue_hidden_fields(catalogue: Catalogue, abstract: bool = False) -> frozenset[str]:
+def catalogue_hidden_fields(catalogue: Catalogue, abstract: bool = False) -> Private:
     """:func:`hidden_fields` for a catalogue."""
-    return hidden_fields(catalogue.categories_configured, catalogue.keyword_fields, abstract)
+    return hidden_fields(
+        catalogue.categories_configured, catalogue.keyword_fields, abstract, catalogue.private
+    )
 
 
 def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool = False) -> str:
@@ -55,7 +59,7 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     Without ``catalogue`` only the always-private fields are left out and no macro is added.
     """
     if catalogue is None:
-        return bibtex(entry, PRIVATE_FIELDS if abstract else PRIVATE_FIELDS | {"abstract"}).text
+        return bibtex(entry, PRIVATE if abstract else PRIVATE.adding(["abstract"])).text
     cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
     strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
     lines = [_string_line(*strings[m]) for m in cited.macros if m in strings]

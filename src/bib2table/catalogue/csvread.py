@@ -17,9 +17,7 @@ from __future__ import annotations
 import bisect
 import csv
 import dataclasses
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,7 +54,9 @@ _LATEX_SPECIAL = {
     "^": "\\textasciicircum{}",
     "`": "\\textasciigrave{}",
 }
-_FORMULA_GUARD = re.compile(r"^'(?=[=+\-@\t\r])")
+#: The ``'`` the CSV output puts before a cell a spreadsheet would run as a formula (also
+#: before one that starts with ``'`` and then such a character, so ``'=`` comes back too).
+_FORMULA_GUARD = re.compile(r"^'(?='*[=+\-@\t\r])")
 _ARXIV_URL = re.compile(
     r"^https?://(?:www\.)?arxiv\.org/(?:abs|pdf)/([\w.-]+?(?:/\d+)?)(?:\.pdf)?$"
 )
@@ -122,17 +122,18 @@ def csv_to_bibtex(
     """The rows of ``text`` as BibTeX, where each entry starts (BibTeX line -> spreadsheet line),
     and what was found wrong with the spreadsheet itself."""
     problems: list[Problem] = []
-    records = list(_records(text))
+    records = _records(text, name, problems)
     if len(records) < 2:
         message = "the spreadsheet has no rows" if records else "the spreadsheet is empty"
         problems.append(Problem(name, 0, "", message, Severity.WARNING))
         return "", {}, problems
-    header_line, header = records[0]
+    header_line, _, header = records[0]
     columns = _header(header, settings, name, header_line, problems)
     rows: list[_Row] = []
-    for line, cells in records[1:]:
+    for line, end, cells in records[1:]:
         if not any(c.strip() for c in cells):
             continue
+        _swallowed_rows(line, end, cells, len(header), text, name, problems)
         rows.append(_row(line, cells, columns, settings, name, problems))
     _unique_keys(rows)
     source = re.sub(r"[{}]", "", Path(name).name)
@@ -152,15 +153,93 @@ def _rank(name: str) -> int:
     return _ORDER.index(name) if name in _ORDER else len(_ORDER)
 
 
-def _records(text: str) -> Iterator[tuple[int, list[str]]]:
-    """Each record with the line it starts on; the delimiter is the one the header uses."""
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def _lines(text: str) -> list[str]:
+    """The physical lines of ``text`` with their line breaks, as the csv module counts them."""
+    return [line for line in _LINE.findall(text) if line]
+
+
+def _records(text: str, name: str, problems: list[Problem]) -> list[tuple[int, int, list[str]]]:
+    """Each record with the lines it starts and ends on; the delimiter is the one the header
+    uses. A record whose quotes do not close as CSV wants (a stray ``"``: the cell would run
+    to the next quote, rows and all) is reported with its line and skipped, and reading goes
+    on from the next line, so that one stray quote costs one row, said, not every row after it.
+    """
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=lambda d: _known_columns(first, d))
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 1
-    for record in reader:
-        yield line, [_FORMULA_GUARD.sub("", cell) for cell in record]
-        line = reader.line_num + 1
+    lines = _lines(text)
+    records: list[tuple[int, int, list[str]]] = []
+    start = 0  # index of the next line to read
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, len(text) + 1))  # a cell may be as long as the file
+    try:
+        while start < len(lines):
+            reader = csv.reader(iter(lines[start:]), delimiter=delimiter, strict=True)
+            done = 0  # lines of this reader's records read whole
+            try:
+                for record in reader:
+                    guarded = [_FORMULA_GUARD.sub("", cell) for cell in record]
+                    records.append((start + done + 1, start + reader.line_num, guarded))
+                    done = reader.line_num
+                start = len(lines)
+            except csv.Error as exc:
+                line = start + done + 1
+                end = start + reader.line_num
+                if end <= line:  # one line, e.g. ``"text" ,``: read it as the csv module can
+                    record = next(csv.reader([lines[line - 1]], delimiter=delimiter), [])
+                    records.append((line, line, [_FORMULA_GUARD.sub("", c) for c in record]))
+                    message = f"not quite CSV ({exc}); the row is read as well as it can be"
+                    problems.append(Problem(name, line, "", message, Severity.WARNING))
+                else:
+                    problems.append(
+                        Problem(
+                            name,
+                            line,
+                            "",
+                            f"this row is not CSV ({exc}; lines {line}-{end} would be one row): "
+                            'a stray or missing " on this line? The row is left out; the '
+                            "rows after it are read",
+                        )
+                    )
+                start = line  # go on with the next line
+    finally:
+        csv.field_size_limit(limit)
+    return records
+
+
+def _swallowed_rows(
+    line: int,
+    end: int,
+    cells: list[str],
+    width: int,
+    text: str,
+    name: str,
+    problems: list[Problem],
+) -> None:
+    """Report a row whose quoted cell holds line breaks followed by what reads as whole rows:
+    two stray quotes that happen to pair up merge the rows between them into one cell."""
+    if end <= line or width < 3:
+        return
+    delimiter = max(",;\t", key=lambda d: _known_columns(text.split("\n", 1)[0], d))
+    inner = [
+        number
+        for cell in cells
+        for number, part in enumerate(cell.splitlines()[1:], 1)
+        if len(next(csv.reader([part], delimiter=delimiter), [])) >= width
+    ]
+    if inner:
+        problems.append(
+            Problem(
+                name,
+                line,
+                "",
+                f"lines {line}-{end} are read as one row: a quoted cell holds line breaks and "
+                f"{len(inner)} line(s) that read as rows of their own; is a quote stray on "
+                f"line {line}? They are imported as one row",
+            )
+        )
 
 
 def _known_columns(line: str, delimiter: str) -> int:
@@ -340,26 +419,61 @@ def _place_venue(row: _Row, venue: str, fields: tuple[str, ...]) -> None:
 
 def latex_escape(text: str) -> str:
     """Text as BibTeX that LaTeX (and bib2table) shows exactly as ``text`` again."""
+    return _escape(text, 0, len(text), _unmatched_braces(text))
+
+
+def _escape(text: str, start: int, end: int, unmatched: set[int]) -> str:
+    """``text[start:end]`` escaped. A brace that pairs with another in ``text`` is written
+    ``\\{``/``\\}``; an ``unmatched`` one ``\\textbraceleft{}``/``\\textbraceright{}``,
+    since BibTeX counts ``\\{`` as a brace too and drops an entry whose braces do not balance."""
     out: list[str] = []
-    for index, char in enumerate(text):
-        nxt = text[index + 1 : index + 2]
-        out.append(_LATEX_SPECIAL.get(char, char))
+    for index in range(start, end):
+        char = text[index]
+        nxt = text[index + 1 : min(index + 2, end)]
+        if index in unmatched:
+            out.append("\\textbraceleft{}" if char == "{" else "\\textbraceright{}")
+        else:
+            out.append(_LATEX_SPECIAL.get(char, char))
         if (char == "-" and nxt == "-") or (char == "'" and nxt == "'"):
             out.append("{}")  # no en dash, no closing double quote
     return "".join(out)
 
 
+def _unmatched_braces(text: str) -> set[int]:
+    """Where the braces of ``text`` are that pair with none."""
+    opened: list[int] = []
+    unmatched: set[int] = set()
+    for index, char in enumerate(text):
+        if char == "{":
+            opened.append(index)
+        elif char == "}":
+            if opened:
+                opened.pop()
+            else:
+                unmatched.add(index)
+    return unmatched | set(opened)
+
+
 def protect_case(title: str) -> str:
     """A title with its acronyms and brand names braced (``{MobileNets}``, ``{CNN}``), so
     that bibliography styles that lower-case titles leave them alone."""
+    unmatched = _unmatched_braces(title)
     words = []
-    for word in title.split():
-        lead, core, trail = _WORD.match(word).groups()  # type: ignore[union-attr]
-        letters = [c for c in core if c.isalpha()]
+    for word in re.finditer(r"\S+", title):
+        shape = _WORD.match(word.group())
+        assert shape is not None  # the pattern matches any text
+        (_, core_start), (_, core_end) = shape.span(1), shape.span(2)
+        at = word.start()
+
+        def part(start: int, stop: int, at: int = at) -> str:
+            return _escape(title, at + start, at + stop, unmatched)
+
+        letters = [c for c in shape.group(2) if c.isalpha()]
         if any(c.isupper() for c in letters[1:]):
-            words.append(latex_escape(lead) + "{" + latex_escape(core) + "}" + latex_escape(trail))
+            lead, core = part(0, core_start), part(core_start, core_end)
+            words.append(lead + "{" + core + "}" + part(core_end, len(word.group())))
         else:
-            words.append(latex_escape(word))
+            words.append(part(0, len(word.group())))
     return " ".join(words)
 
 
@@ -404,28 +518,34 @@ def make_key(author: str, year: str, title: str) -> str:
 
 
 def _unique_keys(rows: list[_Row]) -> None:
-    """Give a key made more than once ``a``, ``b``, … (the first keeps it bare)."""
+    """Give a key made more than once ``a``, ``b``, … ``z``, ``aa``, … (the first keeps it bare);
+    the letters never run out."""
     taken = {r.key.lower() for r in rows}
     seen: set[str] = set()
+    tried: dict[str, int] = {}  # per key, how many suffixes were used up
     for row in rows:
-        if row.key.lower() not in seen:
-            seen.add(row.key.lower())
+        folded = row.key.lower()
+        if folded not in seen:
+            seen.add(folded)
             continue
-        for suffix in _suffixes():
-            candidate = row.key + suffix
+        number = tried.get(folded, 0)
+        while True:
+            number += 1
+            candidate = row.key + suffix(number)
             if candidate.lower() not in taken and candidate.lower() not in seen:
-                row.key = candidate
                 break
-        seen.add(row.key.lower())
+        tried[folded] = number
+        row.key = candidate
+        seen.add(candidate.lower())
 
 
-def _suffixes() -> Iterator[str]:
-    """``a`` … ``z``, then ``aa``, ``ab``, …"""
-    letters = "abcdefghijklmnopqrstuvwxyz"
-    yield from letters
-    for first in letters:
-        for second in letters:
-            yield first + second
+def suffix(number: int) -> str:
+    """The ``number``-th key suffix: ``a`` … ``z``, then ``aa``, ``ab``, … (any number)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("a") + rest) + letters
+    return letters
 
 
 def _ascii(text: str) -> str:

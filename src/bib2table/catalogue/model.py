@@ -17,8 +17,9 @@ from bib2table.bibtex.excerpt import bibtex, hidden_fields
 from bib2table.bibtex.latex import Definition, decode, definitions
 from bib2table.bibtex.names import Name, split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
+from bib2table.bibtex.private import PRIVATE, Private, PublicFields
 from bib2table.cache import Cache, digest
-from bib2table.catalogue.settings import Column, Settings
+from bib2table.catalogue.settings import Column, Layout, Settings
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -49,6 +50,7 @@ class Entry:
     marks: tuple[bool, ...]
     categories: tuple[str, ...]
     keywords: tuple[str, ...]
+    #: the field values as read (LaTeX in them), without the private fields
     fields: Mapping[str, str] = field(compare=False)
     raw: str = field(default="", compare=False)
     #: The entry's BibTeX as a reader may copy it (see :mod:`bib2table.catalogue.cite`), and the
@@ -77,6 +79,12 @@ class Catalogue:
     categories_configured: bool = False
     #: the ``@string`` macros of the ``.bib``, resolved, for the BibTeX the page shows
     strings: dict[str, str] = field(default_factory=dict)
+    #: the fields no output shows (see :mod:`bib2table.bibtex.private`)
+    private: Private = PRIVATE
+    #: how the Markdown list and the JSON data are arranged
+    layout: Layout = field(default_factory=Layout)
+    #: the LaTeX macros the ``.bib``'s ``@preamble`` defines, to decode more fields by
+    macros: Mapping[str, Definition] = field(default_factory=dict, compare=False)
 
 
 class _Collector:
@@ -146,6 +154,7 @@ def build_catalogue(
         settings.keyword_fields,
         settings.keyword_separators,
         settings.categories is not None,
+        settings.private.key(),
     )
     context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
     records = _records(parsed.entries, settings, defined, cache, context)
@@ -180,7 +189,7 @@ def build_catalogue(
                 marks=tuple(label in labels for label in ordered),
                 categories=tuple(label for label in ordered if label in labels),
                 keywords=record.keywords,
-                fields=parsed_entry.fields,
+                fields=PublicFields(parsed_entry.fields, settings.private),
                 raw=parsed_entry.raw,
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
@@ -211,6 +220,9 @@ def build_catalogue(
         keyword_fields=settings.keyword_fields,
         categories_configured=settings.categories is not None,
         strings=dict(parsed.strings),
+        private=settings.private,
+        layout=settings.layout,
+        macros=defined,
     )
 
 
@@ -230,8 +242,12 @@ def _records(
     found = [_Record.load(v) if cache and (v := cache.get(k)) else None for k in keys]
     missing = [i for i, record in enumerate(found) if record is None]
 
+    hidden = hidden_fields(
+        settings.categories is not None, settings.keyword_fields, private=settings.private
+    )
+
     def compute(index: int) -> _Record:
-        return _record(entries[index], settings, defined)
+        return _record(entries[index], settings, defined, hidden)
 
     records = found
     for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
@@ -241,13 +257,18 @@ def _records(
     return [r for r in records if r is not None]
 
 
-def _record(entry: ParsedEntry, settings: Settings, defined: Mapping[str, Definition]) -> _Record:
-    """What the model makes of one entry on its own."""
+def _record(
+    entry: ParsedEntry,
+    settings: Settings,
+    defined: Mapping[str, Definition],
+    hidden: Private,
+) -> _Record:
+    """What the model makes of one entry on its own; ``hidden``: what its BibTeX leaves out."""
     collector = _Collector(defined)
     url, warning = _link(entry)
     if warning:
         collector.warnings.append(warning)
-    cited = bibtex(entry, hidden_fields(settings.categories is not None, settings.keyword_fields))
+    cited = bibtex(entry, hidden)
     cells = [_cell(entry, c, collector) for c in settings.columns]
     return _Record(
         cells=tuple(cell for cell, _ in cells),

@@ -4,22 +4,33 @@ Where they come from, first match wins (see :func:`load_settings`):
 
 1. ``--config FILE`` (a ``bib2table.toml``, or a ``pyproject.toml`` with ``[tool.bib2table]``);
 2. ``bib2table.toml``, or ``pyproject.toml`` with a ``[tool.bib2table]`` table, in the ``.bib``'s
-   folder or the nearest folder above it;
+   folder or the nearest folder above it, up to the repository's root (the folder holding
+   ``.git``) or the home folder, whichever comes first (and only the ``.bib``'s own folder when
+   neither is above it);
 3. built-in defaults, with which any ``.bib`` converts.
+
+A settings file may come from a stranger's pull request, so it is data: a path in it
+(``intro-file``) is read only inside the settings file's own folder
+(:func:`bib2table.files.confined`), and only regular files of bounded size are read.
 """
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bib2table.bibtex.private import PRIVATE, Private
 from bib2table.errors import SettingsError
+from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
 
 SETTINGS_FILE = "bib2table.toml"
 PYPROJECT = "pyproject.toml"
 FORMATS = ("text", "names")
+MARKDOWN_LAYOUTS = ("table", "sections")
+JSON_SHAPES = ("csl", "catalogue")
 
 
 @dataclass(frozen=True)
@@ -32,23 +43,41 @@ class Column:
     link: bool = False
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How the Markdown and JSON outputs arrange the catalogue (beside the table's columns)."""
+
+    #: ``table`` (one row per paper) or ``sections`` (a heading per category, a list under it)
+    markdown: str = "table"
+    #: sections: a paper with several categories is listed under each, else under its first
+    repeat: bool = True
+    #: sections: more authors than this are shown as "First et al." (0: never shortened)
+    max_authors: int = 3
+    #: sections: a sub-heading per year inside each category
+    year_headings: bool = False
+    #: the fields holding a link to a paper's code
+    code_fields: tuple[str, ...] = ("code",)
+    #: ``csl`` (a CSL-JSON list) or ``catalogue`` (an object with title, categories and items)
+    json: str = "csl"
+
+
+#: Where a venue is, the first non-empty wins: the Venue column and the Markdown list's venue.
+VENUE_FIELDS = (
+    "venue",
+    "journal",
+    "journaltitle",
+    "booktitle",
+    "howpublished",
+    "school",
+    "institution",
+    "publisher",
+)
+
 DEFAULT_COLUMNS = (
     Column("Year", ("year", "date")),
     Column("Author", ("author", "editor"), format="names"),
     Column("Title", ("title",), link=True),
-    Column(
-        "Venue",
-        (
-            "venue",
-            "journal",
-            "journaltitle",
-            "booktitle",
-            "howpublished",
-            "school",
-            "institution",
-            "publisher",
-        ),
-    ),
+    Column("Venue", VENUE_FIELDS),
 )
 
 
@@ -73,6 +102,10 @@ class Settings:
     source: Path | None = field(default=None, compare=False)
     #: every file the settings were read from (the settings file, its intro-file)
     files: tuple[Path, ...] = field(default=(), compare=False)
+    #: the fields no output shows: the built-in list, ``private-fields``, but not the
+    #: ``keyword-fields`` (their keywords are the catalogue's categories, shown anyway)
+    private: Private = PRIVATE
+    layout: Layout = Layout()
 
 
 _KEYS = {
@@ -86,14 +119,39 @@ _KEYS = {
     "keyword-hierarchy-separators",
     "require-category",
     "sort",
+    "private-fields",
+    # the Markdown list and the JSON data (see Layout)
+    "markdown-layout",
+    "markdown-repeat",
+    "markdown-max-authors",
+    "markdown-year-headings",
+    "code-fields",
+    "json-shape",
 }
 _COLUMN_KEYS = {"label", "fields", "field", "format", "link"}
 
 
+def search_folders(bib_path: Path) -> list[Path]:
+    """The folders searched for settings, nearest first: the input's folder and those above it
+    up to the repository's root (a folder holding ``.git``) or the home folder; only the
+    input's own folder when neither is above it, so that a file planted in ``/tmp`` or
+    another shared folder is never taken for the settings."""
+    folder = bib_path.resolve().parent
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, KeyError, OSError):
+        home = None
+    folders = []
+    for current in [folder, *folder.parents]:
+        folders.append(current)
+        if current == home or os.path.lexists(current / ".git"):
+            return folders
+    return [folder]
+
+
 def candidates(bib_path: Path) -> list[Path]:
     """The files :func:`load_settings` looks for, nearest first (whether they exist or not)."""
-    folder = bib_path.resolve().parent
-    return [f / name for f in [folder, *folder.parents] for name in (SETTINGS_FILE, PYPROJECT)]
+    return [f / name for f in search_folders(bib_path) for name in (SETTINGS_FILE, PYPROJECT)]
 
 
 def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings:
@@ -103,7 +161,7 @@ def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings
     if bib_path is None:
         return Settings()
     for candidate in candidates(bib_path):
-        if candidate.is_file():
+        if os.path.lexists(candidate):  # a pipe or a folder by that name is refused
             found = read_settings(candidate, required=False)
             if found.source is not None:
                 return found
@@ -111,13 +169,17 @@ def load_settings(bib_path: Path | None, config: Path | None = None) -> Settings
 
 
 def read_settings(path: Path, required: bool) -> Settings:
-    """Read one settings file; a ``pyproject.toml`` without our table gives the defaults."""
+    """Read one settings file; a ``pyproject.toml`` without our table gives the defaults.
+
+    A ``pyproject.toml`` found on the way up (not given with ``--config``) that does not
+    mention bib2table is not ours: it is skipped unread, so that a broken one does not stop
+    a run it has nothing to do with.
+    """
+    text = read_utf8(path, "settings file", MAX_SMALL_BYTES, SettingsError)
+    if path.name == PYPROJECT and not required and "bib2table" not in text:
+        return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SettingsError(f"settings file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"cannot read settings file {path}: {exc}") from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{path}: not valid TOML: {exc}") from None
     if path.name == PYPROJECT:
@@ -135,6 +197,15 @@ def read_settings(path: Path, required: bool) -> Settings:
     return _from_table(data, path)
 
 
+def settings_file(path: Path, name: str, key: str) -> Path:
+    """A file named by the setting ``key`` of the settings file ``path``: inside its folder.
+
+    Every path a settings file gives goes through here, so that settings from a pull request
+    cannot read a file outside their own folder.
+    """
+    return confined(path.parent, name, f"{path}: {key}", SettingsError)
+
+
 def _from_table(data: dict[str, Any], path: Path) -> Settings:
     """Validate a settings table; unknown keys are errors so that typos do not pass silently."""
     unknown = sorted(set(data) - _KEYS)
@@ -145,12 +216,9 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
     intro = _string(data, "intro", path)
     files = [path]
     if "intro-file" in data:
-        intro_path = path.parent / _string(data, "intro-file", path)
+        intro_path = settings_file(path, _string(data, "intro-file", path), "intro-file")
         files.append(intro_path)
-        try:
-            intro = intro_path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SettingsError(f"{path}: cannot read intro-file {intro_path}: {exc}") from None
+        intro = read_utf8(intro_path, f"{path}: intro-file", MAX_SMALL_BYTES, SettingsError)
     categories = data.get("categories")
     if categories is not None:
         if not isinstance(categories, dict) or not all(
@@ -160,19 +228,68 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
                 f'{path}: [categories] maps keywords to labels, e.g. pruning = "Pruning"'
             )
         categories = {k.strip().lower(): v for k, v in categories.items()}
+    keyword_fields = _strings(data, "keyword-fields", path, ("keywords",), lower=True)
+    extra = _strings(data, "private-fields", path, (), lower=True)
+    private = PRIVATE.adding(extra).removing(keyword_fields)
+    clash = sorted(set(extra) & set(keyword_fields))
+    if clash:
+        raise SettingsError(
+            f"{path}: {clash[0]} is both in keyword-fields and in private-fields; its "
+            "keywords make the category columns, so it cannot be private"
+        )
+    columns = _columns(data.get("columns"), path)
+    for n, column in enumerate(columns, 1):
+        shown = [f for f in column.fields if f in private]
+        if shown:
+            raise SettingsError(
+                f"{path}: column {n} ({column.label}) shows the private field {shown[0]}; "
+                "private fields (local files, personal notes) appear in no output"
+            )
+    sort = _strings(data, "sort", path, ())
+    ordered = [s for s in sort if s.lstrip("-+").lower() in private]
+    if ordered:
+        raise SettingsError(
+            f"{path}: sort uses the private field {ordered[0].lstrip('-+')}; the order of the "
+            "entries would show what it holds"
+        )
     return Settings(
         title=_string(data, "title", path),
         intro=intro,
-        columns=_columns(data.get("columns"), path),
+        columns=columns,
         categories=categories,
-        keyword_fields=_strings(data, "keyword-fields", path, ("keywords",), lower=True),
+        keyword_fields=keyword_fields,
         keyword_separators=_separators(data, "keyword-separators", path, (",", ";")),
         keyword_hierarchy=_separators(data, "keyword-hierarchy-separators", path, ()),
         require_category=_bool(data, "require-category", path),
-        sort=_strings(data, "sort", path, ()),
+        sort=sort,
         source=path,
         files=tuple(files),
+        private=private,
+        layout=_layout(data, path),
     )
+
+
+def _layout(data: dict[str, Any], path: Path) -> Layout:
+    """The Markdown list and JSON settings (see :class:`Layout`)."""
+    max_authors = data.get("markdown-max-authors", Layout.max_authors)
+    if isinstance(max_authors, bool) or not isinstance(max_authors, int) or max_authors < 0:
+        raise SettingsError(f"{path}: markdown-max-authors must be a whole number, 0 or more")
+    return Layout(
+        markdown=_choice(data, "markdown-layout", path, MARKDOWN_LAYOUTS),
+        repeat=_bool(data, "markdown-repeat", path, default=True),
+        max_authors=max_authors,
+        year_headings=_bool(data, "markdown-year-headings", path),
+        code_fields=_strings(data, "code-fields", path, Layout.code_fields, lower=True),
+        json=_choice(data, "json-shape", path, JSON_SHAPES),
+    )
+
+
+def _choice(data: dict[str, Any], key: str, path: Path, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first is the default)."""
+    value = data.get(key, choices[0])
+    if value not in choices:
+        raise SettingsError(f"{path}: {key} must be one of {', '.join(map(repr, choices))}")
+    return str(value)
 
 
 def _columns(value: Any, path: Path) -> tuple[Column, ...]:
@@ -228,8 +345,8 @@ def _separators(
     return value
 
 
-def _bool(data: dict[str, Any], key: str, path: Path) -> bool:
-    value = data.get(key, False)
+def _bool(data: dict[str, Any], key: str, path: Path, default: bool = False) -> bool:
+    value = data.get(key, default)
     if not isinstance(value, bool):
         raise SettingsError(f"{path}: {key} must be true or false")
     return value
