@@ -50,6 +50,7 @@ function showCounts() {
 
 // Work out the view and show it. how.start: where the list starts ("top", "keep" or none);
 // how.input: the box being typed in (one history step for the typing), how.step: a new step.
+var charted = null;
 function update(how) {
   if (how.step || how.input) leaving(how.input || null);
   order();
@@ -57,7 +58,10 @@ function update(how) {
   showCounts();
   everything = state.all;
   listShow(view, how.start);
-  chartShow(view);
+  // The chart counts the papers shown: a new order alone changes nothing in it.
+  var chosen = JSON.stringify([state.q, state.cats, state.match, state.from, state.to]);
+  if (chosen !== charted) chartShow(view);
+  charted = chosen;
   if (how.step || how.input) remember(how.input || null);
 }
 
@@ -263,6 +267,7 @@ filter();
 showCounts();
 listShow(view);
 chartShow(view);
+charted = JSON.stringify([state.q, state.cats, state.match, state.from, state.to]);
 try { performance.mark("bib2table first rows"); } catch (error) { /* old browser */ }
 (function () {
   var navigation = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];

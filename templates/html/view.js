@@ -154,8 +154,8 @@ function filter() {
   var narrower = searched.terms !== null && searched.sort === sortedBy &&
     searched.years === String(years) && narrows(searched.terms, terms);
   var from = narrower ? searched.found : sorted;
-  var found = [];
-  for (var n = 0; n < from.length; n++) {
+  var found = from === sorted && !terms.length && low === null && high === null ? sorted : [];
+  for (var n = 0; found !== sorted && n < from.length; n++) {
     var record = from[n];
     if (low !== null && (record.year === null || record.year < low)) continue;
     if (high !== null && (record.year === null || record.year > high)) continue;
@@ -170,6 +170,15 @@ function filter() {
   }
   searched = { terms: terms, years: String(years), sort: sortedBy, found: found };
   var checked = state.cats, needAll = state.match === "all";
+  if (found === sorted && !checked.length) {
+    // nothing chosen: every paper, and each category's own count
+    tally = categories.map(function () { return 0; });
+    for (var a = 0; a < records.length; a++) {
+      for (var b = 0; b < records[a].cats.length; b++) tally[records[a].cats[b]] += 1;
+    }
+    view = sorted;
+    return;
+  }
   tally = categories.map(function () { return 0; });
   var kept = [];
   for (var f = 0; f < found.length; f++) {
