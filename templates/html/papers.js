@@ -93,6 +93,10 @@ function rowStart(index) {
 }
 var parser = document.createElement("template");
 var paperOfRow = new WeakMap();
+// Rows made are kept for when they come back into view, up to this many (the oldest not in
+// the table are let go first), so that a long scroll does not keep every row in memory.
+var KEPT_ROWS = 1500;
+var madeRows = [];
 
 // Make the rows of the given records that are not made yet, all in one go.
 function rowsOf(list) {
@@ -109,6 +113,22 @@ function rowsOf(list) {
     prepareRow(record, tr || plainRow(record));
   });
   parser.innerHTML = "";
+  if (madeRows.length > KEPT_ROWS) letGo();
+}
+
+function letGo() {
+  var kept = [];
+  for (var n = 0; n < madeRows.length; n++) {
+    var record = madeRows[n];
+    if (madeRows.length - n + kept.length <= KEPT_ROWS / 2 || record.tr.isConnected || record.open) {
+      kept.push(record);
+    } else {
+      record.tr = null;
+      record.button = null;
+      record.detail = null;
+    }
+  }
+  madeRows = kept;
 }
 
 // Without the markup (a template that left it out), a row of the record's plain text.
@@ -144,6 +164,7 @@ function prepareRow(record, tr) {
   }
   paperOfRow.set(tr, record);
   record.tr = tr;
+  madeRows.push(record);
 }
 
 // The paper a row (or anything in it) shows.
