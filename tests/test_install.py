@@ -147,7 +147,7 @@ def test_wheel_declares_the_console_script(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         [entry_points] = [n for n in archive.namelist() if n.endswith("entry_points.txt")]
         text = archive.read(entry_points).decode("utf-8")
-    assert "bib2table = bib2table.cli:main" in text
+    assert "bib2table = bib2table.__main__:main" in text
 
 
 def test_installed_package_uses_its_own_templates(site: Path, tmp_path: Path) -> None:

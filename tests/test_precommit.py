@@ -121,7 +121,7 @@ def test_a_yaml_library_reads_the_hooks_the_same() -> None:
 def test_the_entry_is_the_installed_command() -> None:
     """``language: python`` installs this project; its ``bib2table`` is the command itself."""
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert project["project"]["scripts"]["bib2table"] == "bib2table.cli:main"
+    assert project["project"]["scripts"]["bib2table"] == "bib2table.__main__:main"
     assert "build-system" in project
 
 

@@ -98,7 +98,7 @@ def test_an_input_too_large_is_refused_without_being_read(tmp_path: Path) -> Non
         stream.truncate((1 << 30) + 1)
     result = bib2table(source, "--md", timeout=30)
     assert result.returncode == 1
-    assert "is larger than 1,024 MiB" in result.stderr
+    assert "is larger than 256 MiB" in result.stderr  # the .bib input's own limit
 
 
 def test_a_file_that_turns_into_a_pipe_is_still_refused(tmp_path: Path) -> None:

@@ -1,15 +1,25 @@
 """An on-disk cache, keyed by content, that makes a rebuild after a small edit fast.
 
-Two things are remembered between runs of the same input file: what the splitter read from each
-block (keyed by the block's text) and what the model made of each entry (keyed by the entry's
-resolved fields and everything else that shapes its display). Anything not found is computed
-as usual, so the cache can only save time, never change an output.
+One SQLite database (``cache.sqlite3``, in WAL mode) serves every input: rows are keyed by a
+digest of what produced them, never by a file name, so several inputs, copies of one input and
+several checkouts share it without meeting each other's values. Three tables hold one row each
+per piece of work: ``blocks`` (what the splitter read from a stretch of the ``.bib``),
+``entries`` (what the model made of an entry in its context) and ``fragments`` (an entry's
+rendered row in one format, template and layout).
 
-The cache file is replaced atomically (temporary file + rename): concurrent runs may each write
-their own, and every reader sees one whole file. A cache file that is unreadable, truncated or
-from another version is ignored. Values are stored with :mod:`marshal` (plain data only, no code),
-in a folder only the user can read: ``$BIB2TABLE_CACHE_DIR``, else ``$XDG_CACHE_HOME/bib2table``,
-else ``~/.cache/bib2table``.
+Each key is mixed with a stamp of the code that made the value — every module of the package,
+the built-in templates, and bibtexparser's own modules — so a changed reader, model or template
+never meets an old value; values of other versions age out unused.
+
+A value is plain JSON, and the module that reads it checks its shape (and, for links, that they
+are still safe) before using it: a value that does not fit is a miss. A database that SQLite
+finds damaged (truncated, garbage, malformed) is deleted and built anew; one that is locked for
+long, read-only or on a full disk is left alone for this run. So the cache can only save time,
+never change an output or stop a run. Writes happen once per run, in one transaction, and only
+for what changed; concurrent runs are safe (SQLite's locking; a busy database is skipped).
+
+The folder is ``$BIB2TABLE_CACHE_DIR``, else ``$XDG_CACHE_HOME/bib2table``, else
+``~/.cache/bib2table``, created readable by the user only.
 """
 
 from __future__ import annotations
@@ -18,29 +28,61 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import bibtexparser
-
 from bib2table.version import __version__
 
-_FORMAT = 1
+#: The database's layout; another number means the tables are made anew.
+SCHEMA = 1
+TABLES = ("blocks", "entries", "fragments")
+#: Tables whose values are plain text rather than JSON.
+TEXT_TABLES = frozenset({"fragments"})
+#: Rows not used for this many days are removed (at most once a day).
+KEEP_DAYS = 30
+#: How long to wait for another run's write before skipping the cache's own, in seconds.
+BUSY_TIMEOUT = 0.5
+#: SQLite's result codes for a damaged database: SQLITE_CORRUPT, SQLITE_NOTADB.
+_DAMAGED = {11, 26}
+#: How many keys one query asks for (SQLite's limit on parameters is at least 999).
+_BATCH = 900
+
+_stamp: bytes | None = None
 
 
-def _code() -> str:
-    """A digest of the code whose results are cached, so that a changed reader never meets
-    results of an old one (a version number alone does not change between local edits)."""
-    package = Path(__file__).parent
-    hasher = hashlib.blake2b(digest_size=20)
-    for path in sorted(package.rglob("*.py")):
-        hasher.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
-    return hasher.hexdigest()
+def code_stamp() -> bytes:
+    """A digest of everything that shapes a cached value: this package's modules, the built-in
+    templates and bibtexparser's modules (a version number alone misses local edits)."""
+    global _stamp
+    if _stamp is None:
+        package = Path(__file__).parent
+        roots = [package, package / "templates", package.parents[1] / "templates"]
+        spec = find_spec("bibtexparser")
+        if spec is not None and spec.submodule_search_locations:
+            roots += [Path(p) for p in spec.submodule_search_locations]
+        hasher = hashlib.blake2b(digest_size=32)
+        hasher.update(f"{SCHEMA}\0{__version__}\0".encode())
+        for root in roots:
+            if not root.is_dir():
+                continue
+            suffixes = (".py",) if root.name != "templates" else None
+            for path in sorted(root.rglob("*")):
+                if "__pycache__" in path.parts or not path.is_file():
+                    continue
+                if suffixes is not None and path.suffix not in suffixes:
+                    continue
+                name = str(path.relative_to(root.parent)).encode()
+                hasher.update(name + b"\0" + path.read_bytes() + b"\0")
+        _stamp = hasher.digest()
+    return _stamp
 
 
 def default_folder() -> Path:
-    """Where cache files live, by the environment's conventions."""
+    """Where the cache lives, by the environment's conventions."""
     explicit = os.environ.get("BIB2TABLE_CACHE_DIR")
     if explicit:
         return Path(explicit)
@@ -49,7 +91,7 @@ def default_folder() -> Path:
 
 
 def digest(*parts: object) -> str:
-    """A content key: a BLAKE2 hash of the parts (strings as they are, anything else by repr)."""
+    """A content digest (hex) of the parts: strings as they are, anything else by repr."""
     hasher = hashlib.blake2b(digest_size=20)
     for part in parts:
         text = part if isinstance(part, str) else repr(part)
@@ -59,53 +101,219 @@ def digest(*parts: object) -> str:
 
 
 class Cache:
-    """The cache for one input file. :meth:`save` keeps only what this run used."""
+    """The run's view of the database: look values up in batches, write them all at the end.
 
-    def __init__(self, source: Path, folder: Path | None = None) -> None:
+    Nothing touches the disk until the first lookup; :meth:`save` writes what this run made in
+    one transaction. Not to be used across ``fork``: a worker hands its results to the parent,
+    which stores them.
+    """
+
+    def __init__(self, folder: Path | None = None) -> None:
         self.folder = folder or default_folder()
-        name = digest(str(source.resolve()))[:32]
-        self.path = self.folder / f"{name}.cache"
-        self.stamp = (_FORMAT, __version__, getattr(bibtexparser, "__version__", ""), _code())
-        self.old: dict[str, Any] = self._load()
-        self.new: dict[str, Any] = {}
-        self.hits = 0
-        self.misses = 0
+        self.path = self.folder / "cache.sqlite3"
+        self.stamp = code_stamp()
+        self._db: sqlite3.Connection | None = None
+        self._opened = False
+        self._disabled = False
+        self.new: dict[str, dict[bytes, str]] = {table: {} for table in TABLES}
+        self.used: dict[str, list[bytes]] = {table: [] for table in TABLES}
+        #: how many values this run found and did not find, per table
+        self.hits: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self.misses: dict[str, int] = dict.fromkeys(TABLES, 0)
 
-    def get(self, key: str) -> Any:
-        """The stored value for ``key``, or ``None``; a hit is kept for the next run."""
-        value = self.old.get(key)
-        if value is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        self.new[key] = value
-        return value
+    # -- keys and values
 
-    def put(self, key: str, value: Any) -> None:
-        self.new[key] = value
+    def key(self, *parts: str) -> bytes:
+        """The row key for ``parts`` under this code's stamp."""
+        text = "\0".join(parts).encode("utf-8", "surrogatepass")
+        return hashlib.blake2b(text, digest_size=16, key=self.stamp).digest()
+
+    def get_many(self, table: str, keys: Iterable[bytes]) -> dict[bytes, Any]:
+        """The decoded values found for ``keys`` (JSON that does not decode is left out)."""
+        wanted = list(dict.fromkeys(keys))
+        decode = _text if table in TEXT_TABLES else json.loads
+        new = self.new[table]
+        found: dict[bytes, Any] = {k: decode(new[k]) for k in wanted if k in new} if new else {}
+        rest = [k for k in wanted if k not in found] if found else wanted
+        today = _today()
+        for key, text, used in self._select(table, rest):
+            try:
+                found[key] = decode(text)
+            except (TypeError, ValueError):
+                continue
+            if used != today:
+                self.used[table].append(key)
+        self.hits[table] += len(found)
+        self.misses[table] += len(wanted) - len(found)
+        return found
+
+    def get(self, table: str, key: bytes) -> Any:
+        """The decoded value for ``key``, or ``None``."""
+        return self.get_many(table, [key]).get(key)
+
+    def put(self, table: str, key: bytes, value: Any) -> None:
+        """Keep ``value`` (plain data; a string in a text table) for :meth:`save`."""
+        if table in TEXT_TABLES:
+            self.new[table][key] = _text(value)
+        else:
+            self.new[table][key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+    def forget(self, table: str, key: bytes) -> None:
+        """Drop a value that was found unfit, so that :meth:`save` replaces it."""
+        self.new[table].pop(key, None)
+
+    # -- the database
 
     def save(self) -> None:
-        """Write this run's entries atomically; a cache that cannot be written is skipped."""
-        if self.new == self.old:
+        """Write this run's new values, and mark the old ones it used, in one transaction."""
+        rows = {t: [(k, v, _today()) for k, v in self.new[t].items()] for t in TABLES}
+        if not any(rows.values()) and not any(self.used.values()):
             return
-        with contextlib.suppress(OSError, ValueError):
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                text = json.dumps([list(self.stamp), self.new], separators=(",", ":"))
-                with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                    stream.write(text)
-                os.replace(temporary, self.path)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(temporary)
-
-    def _load(self) -> dict[str, Any]:
+        db = self._connect(create=True)
+        if db is None:
+            return
         try:
-            with self.path.open(encoding="utf-8") as stream:
-                stamp, data = json.load(stream)
-        except (OSError, ValueError, TypeError):
-            return {}
-        if stamp != list(self.stamp) or not isinstance(data, dict):
-            return {}
-        return data
+            db.execute("BEGIN IMMEDIATE")
+            for table in TABLES:
+                if rows[table]:
+                    db.executemany(
+                        f"INSERT OR REPLACE INTO {table}(key, value, used) VALUES (?, ?, ?)",
+                        rows[table],
+                    )
+                if self.used[table]:
+                    db.executemany(
+                        f"UPDATE {table} SET used = ? WHERE key = ?",
+                        [(_today(), k) for k in self.used[table]],
+                    )
+            self._collect(db)
+            db.execute("COMMIT")
+        except (sqlite3.Error, ValueError) as exc:
+            with contextlib.suppress(sqlite3.Error):
+                db.execute("ROLLBACK")
+            self._failed(exc)
+        for table in TABLES:
+            self.new[table].clear()
+            self.used[table].clear()
+
+    def close(self) -> None:
+        """Close the database (a later lookup opens it again)."""
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        self._db = None
+        self._opened = False
+
+    def _select(self, table: str, keys: list[bytes]) -> Iterator[tuple[bytes, str, int]]:
+        if not keys:
+            return
+        db = self._connect(create=False)
+        if db is None:
+            return
+        try:
+            for start in range(0, len(keys), _BATCH):
+                batch = keys[start : start + _BATCH]
+                marks = ",".join("?" * len(batch))
+                yield from db.execute(
+                    f"SELECT key, value, used FROM {table} WHERE key IN ({marks})", batch
+                ).fetchall()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+
+    def _connect(self, create: bool) -> sqlite3.Connection | None:
+        """The open database; ``None`` when there is none to read or it cannot be used."""
+        if self._db is not None or self._disabled or (self._opened and not create):
+            return self._db
+        if not create and not self.path.exists():
+            return None
+        self._opened = True
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            db = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error):
+            return None
+        try:
+            self._prepare(db)
+        except sqlite3.Error as exc:
+            db.close()
+            if not _damaged(exc):
+                self._disabled = True
+                return None
+            _remove(self.path)
+            try:
+                db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT, isolation_level=None)
+                self._prepare(db)
+            except sqlite3.Error:
+                return None
+        self._db = db
+        return db
+
+    @staticmethod
+    def _prepare(db: sqlite3.Connection) -> None:
+        """Check the database reads as ours (else make its tables anew) and set it up."""
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")
+        # Read through the memory map rather than a system call per page: a run reads a row
+        # for nearly every entry.
+        db.execute(f"PRAGMA mmap_size = {1 << 30}")
+        if version == SCHEMA:
+            return
+        db.execute("BEGIN IMMEDIATE")
+        for table in (*TABLES, "meta"):
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+        for table in TABLES:
+            db.execute(
+                f"CREATE TABLE {table} (key BLOB PRIMARY KEY, value TEXT NOT NULL, "
+                "used INTEGER NOT NULL) WITHOUT ROWID"
+            )
+        db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
+        db.execute(f"PRAGMA user_version = {SCHEMA}")
+        db.execute("COMMIT")
+
+    @staticmethod
+    def _collect(db: sqlite3.Connection) -> None:
+        """Once a day, remove the rows no run has used for :data:`KEEP_DAYS` days."""
+        today = _today()
+        row = db.execute("SELECT value FROM meta WHERE name = 'collected'").fetchone()
+        if row is not None and row[0] >= today:
+            return
+        for table in TABLES:
+            db.execute(f"DELETE FROM {table} WHERE used < ?", (today - KEEP_DAYS,))
+        db.execute("INSERT OR REPLACE INTO meta(name, value) VALUES ('collected', ?)", (today,))
+
+    def _failed(self, exc: Exception) -> None:
+        """A database error mid-run: a damaged database goes, and :meth:`save` makes a new
+        one; any other (locked, read-only, full) leaves the cache unused for the rest of the run."""
+        self.close()
+        if _damaged(exc):
+            _remove(self.path)
+        else:
+            self._disabled = True
+
+
+def _damaged(exc: Exception) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in _DAMAGED:
+        return True
+    text = str(exc).lower()
+    return "malformed" in text or "not a database" in text
+
+
+def _remove(path: Path) -> None:
+    """Delete a damaged database with its write-ahead log and shared-memory index."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError("a text value must be a string")
+    return value
+
+
+def _today() -> int:
+    return int(time.time() // 86400)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import Settings
 from bib2table.check import FORMATS as CHECK_FORMATS
 from bib2table.check import check_file, escape_line, format_problems, has_errors, summary
-from bib2table.errors import Bib2TableError, OutputError
+from bib2table.errors import Bib2TableError, Interrupted, OutputError
 from bib2table.files import text_encoding
 from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import check_targets, write_outputs, write_stdout
@@ -44,11 +45,19 @@ class _Command(click.Command):
     other exception is a bug, reported in one line that says how to get the details.
     """
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise click.exceptions.Exit(_interrupted_status(exc)) from None
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except KeyboardInterrupt as exc:  # Ctrl-C or SIGTERM: the run has cleaned up after itself
+            raise click.exceptions.Exit(_interrupted_status(exc)) from None
         except BrokenPipeError:  # the reader went away, e.g. `bib2table … | head`
             sys.stderr.close()
             raise SystemExit(1) from None
@@ -60,6 +69,11 @@ class _Command(click.Command):
                 "please report it with the input that caused it; run again with "
                 "BIB2TABLE_DEBUG=1 to see where it happened."
             ) from None
+
+
+def _interrupted_status(exc: KeyboardInterrupt) -> int:
+    """130 for SIGINT (Ctrl-C), 143 for SIGTERM: the shell's own numbers for them."""
+    return exc.status if isinstance(exc, Interrupted) else 128 + signal.SIGINT
 
 
 class _Build(_Command):

@@ -24,3 +24,16 @@ class TemplateError(Bib2TableError):
 
 class OutputError(Bib2TableError):
     """An output cannot be written."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived: the run stops, cleaning up as it goes (temporary files, the
+    second core's worker), and the command exits with 128 + the signal's number."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.signal = number
+
+    @property
+    def status(self) -> int:
+        return 128 + self.signal

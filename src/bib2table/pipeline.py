@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bib2table.bibtex.bibwrite import bib_text
 from bib2table.bibtex.parse import ParsedBib, parse_file
 from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
@@ -18,15 +18,16 @@ from bib2table.catalogue.model import Catalogue, build_catalogue
 from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, candidates, load_settings
 from bib2table.errors import Bib2TableError, TemplateError
-from bib2table.outputs.clean import check_page
-from bib2table.outputs.render import FORMATS, render, template_files
 from bib2table.workers import MINIMUM, map_in_halves
+
+if TYPE_CHECKING:
+    from bib2table.outputs.render import Renderer, Rows
 
 #: Told, now and then, what a long run is doing.
 Progress = Callable[[str], None]
 
 #: Every output format and its file extension; ``bib`` is written without a template.
-EXTENSIONS = {name: fmt.extension for name, fmt in FORMATS.items()} | {"bib": ".bib"}
+EXTENSIONS = {"html": ".html", "markdown": ".md", "csv": ".csv", "json": ".json", "bib": ".bib"}
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ class Loaded:
     settings: Settings
     parsed: ParsedBib
     catalogue: Catalogue
+    #: the run's cache, which rendering uses too; ``None`` with ``--no-cache``
+    cache: Cache | None = field(default=None, compare=False)
 
 
 def is_spreadsheet(source: Path) -> bool:
@@ -71,6 +74,8 @@ def files_read(
         for number, path in enumerate(settings.files):
             found[path] = "the settings file" if number == 0 else "the intro file"
     if template is not None:
+        from bib2table.outputs.render import template_files  # only with a template of one's own
+
         found.setdefault(template, "the template")
         for path in template_files(template)[1:]:
             found.setdefault(path, "a file the template includes")
@@ -86,7 +91,7 @@ def load(
 ) -> Loaded:
     """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue."""
     settings = load_settings(source, config)
-    store = Cache(source) if cache else None
+    store = Cache() if cache else None
     say = progress or (lambda _: None)
     say(f"reading {source.name}")
     if is_spreadsheet(source):
@@ -97,7 +102,7 @@ def load(
     catalogue = build_catalogue(parsed, settings, source.stem, store)
     if store is not None:
         store.save()
-    return Loaded(settings, parsed, catalogue)
+    return Loaded(settings, parsed, catalogue, store)
 
 
 def build(
@@ -137,19 +142,65 @@ def render_all(
     template: Path | None = None,
     progress: Progress | None = None,
 ) -> list[Output]:
-    """Render ``catalogue`` (``loaded``'s, or a selection of it) in each of ``formats``."""
-    (progress or (lambda _: None))("writing " + ", ".join(formats))
+    """Render ``catalogue`` (``loaded``'s, or a selection of it) in each of ``formats``.
 
-    def output(name: str) -> Output:
+    Each format's rows are rendered one by one and, with a cache, kept: a rebuild renders only
+    the rows of changed entries and assembles the rest (see :mod:`bib2table.outputs.render`).
+    Several formats are rendered on two cores when the catalogue is large.
+    """
+    # Imported here: a run that renders nothing (--check) does without jinja2 and lxml.
+    from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
+    from bib2table.outputs.render import FORMATS, Renderer
+
+    (progress or (lambda _: None))("writing " + ", ".join(formats))
+    store = loaded.cache
+    renderers = {name: Renderer(FORMATS[name], template) for name in formats if name != "bib"}
+    rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
+
+    def output(name: str) -> tuple[Output, dict[bytes, str]]:
         if name == "bib":
+            from bib2table.bibtex.bibwrite import bib_text
+
             bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
-            return Output(name, bib)
-        text = render(catalogue, FORMATS[name], template)
+            return Output(name, bib), {}
+        rendered = renderers[name].render(catalogue, rows[name])
+        # Rows read from the cache were checked as they were read; these are the new ones.
+        made = fitting(rows[name].made, name)
         if name == "html":
-            faults = check_page(text)
+            skeleton = rendered.without_rows(STAND_IN)
+            rows_fit = len(made) == len(rows[name].made)
+            faults = check_assembled(rendered.text, skeleton, rows_fit)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
-        return Output(name, text)
+        return Output(name, rendered.text), made if store else {}
 
     large = len(catalogue.entries) >= MINIMUM
-    return map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+    done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+    if store is not None:
+        for _, made in done:
+            for key, text in made.items():
+                store.put("fragments", key, text)
+        store.save()
+        store.close()
+    return [result for result, _ in done]
+
+
+def _rows(store: Cache | None, renderer: Renderer, catalogue: Catalogue) -> Rows:
+    """The rows of ``catalogue`` already rendered with ``renderer`` and kept in ``store``
+    (only those still in the format's strict form); without a store, none."""
+    from bib2table.outputs.clean import fitting
+    from bib2table.outputs.render import RowCatalogue, Rows, row_key_parts
+
+    entries = catalogue.entries
+    if store is None or not renderer.digest():
+        keys = {id(entry): id(entry).to_bytes(8, "little") for entry in entries}
+        return Rows(lambda entry: keys.get(id(entry)))
+    shape = RowCatalogue.of(catalogue).digest()
+    template = renderer.digest()
+    keys = {}
+    for entry in entries:
+        parts = row_key_parts(entry)
+        if parts is not None:
+            keys[id(entry)] = store.key("row", template, shape, *parts)
+    found = fitting(store.get_many("fragments", keys.values()), renderer.format.name)
+    return Rows(lambda entry: keys.get(id(entry)), found)

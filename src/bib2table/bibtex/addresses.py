@@ -78,3 +78,19 @@ def arxiv_of(fields: Mapping[str, str]) -> str:
 
 def arxiv_url(identifier: str) -> str:
     return "https://arxiv.org/abs/" + identifier
+
+
+def entry_links(fields: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
+    """The entry's DOI, arXiv and web links as (kind, text, address), each only once and only
+    if it is safe."""
+    found: list[tuple[str, str, str]] = []
+    doi = doi_of(fields.get("doi", ""))
+    if doi:
+        found.append(("DOI", doi, doi_url(doi)))
+    arxiv = arxiv_of(fields)
+    if arxiv:
+        found.append(("arXiv", arxiv, arxiv_url(arxiv)))
+    url, _ = web_address(fields)
+    if url and all(url.rstrip("/") != href for _, _, href in found):
+        found.append(("URL", url, url))
+    return tuple(found)

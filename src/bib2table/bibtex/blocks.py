@@ -35,6 +35,10 @@ class Block:
     key: str = ""
     problem: str = ""
     severity: Severity = Severity.ERROR
+    #: the block reaches the end of the text scanned without closing
+    unclosed: bool = False
+    #: where ``text`` starts in the text scanned
+    start: int = 0
 
 
 class FallbackError(ValueError):
@@ -74,13 +78,8 @@ def scan(text: str) -> Iterator[Block]:
             resume = _NEXT_LINE_AT.search(text, opener)
             pos = resume.start() + 1 if resume else len(text)
             closer = "}" if text[opener] == "{" else ")"
-            yield _lost(
-                kind,
-                name,
-                line,
-                key,
-                f"@{name} block is not closed (a {closer} is missing or braces do not balance)",
-            )
+            why = f"@{name} block is not closed (a {closer} is missing or braces do not balance)"
+            yield _lost(kind, name, line, key, why, unclosed=True)
             continue
         inner = _INNER_ENTRY.search(text, opener, end) if kind == "entry" and end > 0 else None
         if inner is not None:
@@ -97,12 +96,37 @@ def scan(text: str) -> Iterator[Block]:
             )
             continue
         pos = end + 1
-        yield Block(kind, name, text[start : end + 1], line, key)
+        yield Block(kind, name, text[start : end + 1], line, key, start=start)
 
 
-def _lost(kind: str, name: str, line: int, key: str, why: str) -> Block:
+def _lost(kind: str, name: str, line: int, key: str, why: str, unclosed: bool = False) -> Block:
     """A block that cannot be read: no text, only the reason it is left out."""
-    return Block(kind, name, "", line, key, problem=f"{why}; it is left out")
+    return Block(kind, name, "", line, key, problem=f"{why}; it is left out", unclosed=unclosed)
+
+
+def stretches(text: str) -> list[str]:
+    """The text cut before every ``@`` that starts a line: pieces that, joined, give it back.
+
+    Scanned alone, a stretch gives the same blocks as it does within the whole text, unless a
+    block in it is not closed by its end (see :func:`scan_alone`): a block always starts at an
+    ``@`` and is matched within itself.
+    """
+    pieces = []
+    start = 0
+    while True:
+        cut = text.find("\n@", start)
+        if cut < 0:
+            pieces.append(text[start:])
+            return pieces
+        pieces.append(text[start : cut + 1])
+        start = cut + 1
+
+
+def scan_alone(text: str) -> list[Block] | None:
+    """The blocks :func:`scan` finds in ``text``, or ``None`` when one of them is not closed
+    within it (then only the whole file says where it ends)."""
+    blocks = list(scan(text))
+    return None if any(b.unclosed for b in blocks) else blocks
 
 
 def _at_line_start(text: str, index: int) -> bool:

@@ -13,15 +13,14 @@ shown.
 from __future__ import annotations
 
 import codecs
-import logging
+import dataclasses
+import functools
+import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from bibtexparser import model as bp
-from bibtexparser.splitter import Splitter
 
 from bib2table.bibtex.blocks import (
     Block,
@@ -30,16 +29,14 @@ from bib2table.bibtex.blocks import (
     matching_brace,
     read_entry,
     scan,
+    scan_alone,
+    stretches,
 )
-from bib2table.cache import Cache, digest
+from bib2table.cache import Cache
 from bib2table.errors import InputError
 from bib2table.files import read_bytes, text_encoding
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
-
-# The splitter logs its own recoveries; each lost block is reported by us instead, with its line.
-logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
-logging.getLogger("bibtexparser").propagate = False
 
 #: BibTeX's predefined month macros (plain.bst and friends).
 MONTHS = {
@@ -64,8 +61,17 @@ MAX_VALUE_LENGTH = 1_000_000
 MAX_STRINGS_LENGTH = 8_000_000
 WARNING = Severity.WARNING
 
+#: The largest input read: bib2table builds within about 4 GB of memory up to these sizes (see
+#: the README); a larger file is refused before any work, with a message saying so.
+MAX_INPUT_BYTES = 256 * 1024 * 1024
+MAX_ENTRIES = 500_000
+
 #: Entry types whose ``title`` a crossref child takes as its ``booktitle`` (BibLaTeX's rule).
 _CONTAINERS = {"proceedings", "book", "collection", "mvbook", "mvproceedings", "mvcollection"}
+
+
+#: An entry's fields as written: names (as written) and raw values, in order.
+Body = tuple[list[str], list[str]]
 
 
 class Fields(Mapping[str, str]):
@@ -74,15 +80,41 @@ class Fields(Mapping[str, str]):
     Most fields of a real bibliography are never shown, so evaluating only what is read keeps
     the run near the splitter's own speed. What evaluation finds wrong (an undefined ``@string``,
     a value cut for length) collects in :attr:`warnings`, for the model to report with the entry.
+    The fields themselves may come later: from the cache they are decoded when first asked for
+    (an entry whose catalogue row is cached never needs them).
     """
 
-    __slots__ = ("_macros", "_raw", "_values", "warnings")
+    __slots__ = ("_body", "_data", "_load", "_macros", "_values", "warnings")
 
-    def __init__(self, raw: dict[str, str], macros: dict[str, str]) -> None:
-        self._raw = raw
+    def __init__(
+        self,
+        raw: dict[str, str] | None,
+        macros: dict[str, str],
+        load: Callable[[], Body] | None = None,
+    ) -> None:
+        self._data = raw
+        self._load = load
+        self._body: Body | None = None
         self._macros = macros
         self._values: dict[str, str] = {}
         self.warnings: list[str] = []
+
+    @property
+    def _raw(self) -> dict[str, str]:
+        if self._data is None:
+            self._data = _first_of_each(*self.body())
+        return self._data
+
+    def body(self) -> Body:
+        """The fields as written (names as written, raw values), in order."""
+        if self._body is None:
+            if self._load is not None:
+                self._body = self._load()
+                self._load = None
+            else:
+                raw = self._data or {}
+                self._body = (list(raw), list(raw.values()))
+        return self._body
 
     def __getitem__(self, name: str) -> str:
         value = self._values.get(name)
@@ -109,14 +141,23 @@ class Fields(Mapping[str, str]):
 
     def inherit(self, parent: Fields, skip: Iterable[str]) -> None:
         """Take, unevaluated, the parent's fields this entry lacks (crossref)."""
-        for name, raw in parent._raw.items():
-            if name not in self._raw and name not in skip:
-                self._raw[name] = raw
+        raw = self._raw
+        for name, value in parent._raw.items():
+            if name not in raw and name not in skip:
+                raw[name] = value
 
     def set(self, name: str, value: str) -> None:
         """Give a field an already evaluated value."""
         self._raw[name] = "{" + value + "}"
         self._values[name] = value
+
+
+def _first_of_each(names: list[str], values: list[str]) -> dict[str, str]:
+    """Fields by lower-case name; like BibTeX, the first of repeated fields wins."""
+    fields: dict[str, str] = {}
+    for name, value in zip(names, values, strict=True):
+        fields.setdefault(name.strip().lower(), value)
+    return fields
 
 
 @dataclass
@@ -130,8 +171,12 @@ class ParsedEntry:
     raw: str = ""
     #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
     sources: tuple[str, ...] = ()
-    #: Each field as written in ``raw``: its name and its value (slices of ``raw``), in order.
-    written: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def written(self) -> list[tuple[str, str]]:
+        """Each field as written in ``raw``: its name and its value, in order."""
+        names, values = self.fields.body()
+        return list(zip(names, values, strict=True))
 
 
 @dataclass
@@ -153,7 +198,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
     """
     if encoding is not None:
         text_encoding(encoding)
-    data = read_bytes(path, "input")
+    data = read_bytes(path, "input", MAX_INPUT_BYTES)
     if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
     elif encoding is None and b"\0" in data[:65536]:
@@ -210,20 +255,15 @@ def parse_file(
 
 def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) -> ParsedBib:
     """Parse BibTeX source into resolved entries, collecting problems instead of raising."""
+    blocks = text.count("\n@") + text.startswith("@")
+    if blocks > MAX_ENTRIES:
+        raise InputError(
+            f"{name} has {blocks:,} entries; bib2table builds up to {MAX_ENTRIES:,} (in about "
+            "4 GB of memory): split it into several files"
+        )
     result = ParsedBib(file=name)
-    reader = _Reader(result, cache is not None)
-    blocks = [b for b in scan(text) if b.problem or (b.text and b.kind != "comment")]
-    sources = [digest(b.text) if cache is not None and b.text else "" for b in blocks]
-    reads: list[tuple[Any, ...] | None] = [None] * len(blocks)
-    if cache is not None:
-        reads = [cache.get("block:" + s) if s else None for s in sources]
-    missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
-    split = map_in_halves(_split_block, [blocks[i] for i in missing])
-    for i, new in zip(missing, split, strict=True):
-        reads[i] = new
-        if cache is not None:
-            cache.put("block:" + sources[i], new)
-    for block, read, source in zip(blocks, reads, sources, strict=True):
+    reader = _Reader(result)
+    for block, read, source in _read_blocks(text, cache):
         reader.read(block, read, source)
     reader.finish()
     if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
@@ -233,15 +273,188 @@ def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) ->
     return result
 
 
+#: A block, what the splitter read from it (``None``: nothing to read) and its content key.
+_Read = tuple[Block, tuple[Any, ...] | None, str]
+
+
+def _read_blocks(text: str, cache: Cache | None) -> list[_Read]:
+    """Every block worth reading, in file order, with what the splitter read from it.
+
+    With a cache, the file is cut into stretches that each start at an ``@`` at the start of a
+    line (about one entry each), and a stretch's blocks and reads are looked up by its content:
+    a run after a small edit scans and splits only the stretches that changed. A stretch with
+    a block that does not close within it makes the run scan the whole file at once.
+    """
+    if cache is None:
+        return _read_whole(text, None)
+    pieces = stretches(text)
+    keys = [cache.key("stretch", piece) for piece in pieces]
+    stored = cache.get_many("blocks", keys)
+    starts = []
+    line = 1
+    for piece in pieces:
+        starts.append(line)
+        line += piece.count("\n")
+    found: list[list[_Read] | None] = []
+    for piece, key, start in zip(pieces, keys, starts, strict=True):
+        value = stored.get(key)
+        found.append(_unpack(piece, start, key.hex(), value) if value is not None else None)
+    missing = [i for i, reads in enumerate(found) if reads is None]
+    scanned: dict[int, list[Block]] = {}
+    for i in missing:
+        alone = scan_alone(pieces[i])
+        if alone is None:
+            return _read_whole(text, cache)
+        scanned[i] = [b for b in alone if _worth(b)]
+    todo = [b for i in missing for b in scanned[i] if b.text]
+    split = iter(map_in_halves(_split_block, todo))
+    for i in missing:
+        reads = [(b, next(split) if b.text else None) for b in scanned[i]]
+        kept = [[_pack(b) for b, _ in reads], [_kept_read(r) for _, r in reads]]
+        cache.put("blocks", keys[i], kept)
+        source = keys[i].hex()
+        found[i] = [
+            (dataclasses.replace(b, line=b.line + starts[i] - 1), r, f"{source}:{n}")
+            for n, (b, r) in enumerate(reads)
+        ]
+    return [read for reads in found if reads is not None for read in reads]
+
+
+def _read_whole(text: str, cache: Cache | None) -> list[_Read]:
+    """Scan the whole file at once; with a cache, look each block's read up by its text."""
+    blocks = [b for b in scan(text) if _worth(b)]
+    keys = [cache.key("block", b.text) if b.text else b"" for b in blocks] if cache else []
+    stored = cache.get_many("blocks", [k for k in keys if k]) if cache is not None else {}
+    reads: list[tuple[Any, ...] | None] = []
+    for i, block in enumerate(blocks):
+        value = stored.get(keys[i]) if cache is not None and block.text else None
+        reads.append(tuple(value) if value is not None and _valid_read(value) else None)
+    missing = [i for i, read in enumerate(reads) if read is None and blocks[i].text]
+    split = map_in_halves(_split_block, [blocks[i] for i in missing])
+    for i, new in zip(missing, split, strict=True):
+        reads[i] = new
+        if cache is not None:
+            cache.put("blocks", keys[i], _kept_read(new))
+    sources = [k.hex() for k in keys] if cache is not None else [""] * len(blocks)
+    return list(zip(blocks, reads, sources, strict=True))
+
+
+def _worth(block: Block) -> bool:
+    """Blocks that hold something or are reported; comments are skipped."""
+    return bool(block.problem or (block.text and block.kind != "comment"))
+
+
+def _pack(block: Block) -> list[Any]:
+    """A block as the cache keeps it, within its stretch (see :func:`_unpack`)."""
+    end = block.start + len(block.text)
+    return [
+        block.kind,
+        block.type,
+        block.start,
+        end,
+        block.line,
+        block.key,
+        block.problem,
+        block.severity.value,
+    ]
+
+
+_KINDS = frozenset({"entry", "string", "preamble", "comment"})
+_SEVERITIES = {s.value: s for s in Severity}
+
+
+def _unpack(piece: str, first_line: int, source: str, value: Any) -> list[_Read] | None:
+    """A stretch's blocks and reads from the cache, or ``None`` when the value does not fit."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    kept, reads = value
+    if not (isinstance(kept, list) and isinstance(reads, list) and len(kept) == len(reads)):
+        return None
+    result: list[_Read] = []
+    size = len(piece)
+    for n, (item, read) in enumerate(zip(kept, reads, strict=True)):
+        if not (isinstance(item, list) and len(item) == 8):
+            return None
+        kind, name, start, end, line, key, problem, severity = item
+        if not (
+            kind in _KINDS
+            and isinstance(name, str)
+            and type(start) is int
+            and type(end) is int
+            and 0 <= start <= end <= size
+            and type(line) is int
+            and line >= 1
+            and isinstance(key, str)
+            and isinstance(problem, str)
+            and severity in _SEVERITIES
+            and (read is None if start == end else _valid_read(read))
+        ):
+            return None
+        block = Block(
+            kind,
+            name,
+            piece[start:end],
+            line + first_line - 1,
+            key,
+            problem,
+            _SEVERITIES[severity],
+            start=start,
+        )
+        result.append((block, tuple(read) if read is not None else None, f"{source}:{n}"))
+    return result
+
+
+def _strings(value: Any) -> bool:
+    """Whether ``value`` is a list of strings."""
+    if type(value) is not list:
+        return False
+    try:
+        "".join(value)  # a TypeError unless every item is a string, at C speed
+    except TypeError:
+        return False
+    return True
+
+
+def _valid_read(read: Any) -> bool:
+    """Whether a cached read has the shape :func:`_kept_read` gives (an entry's fields are
+    checked when they are decoded)."""
+    if not isinstance(read, list) or not read:
+        return False
+    kind = read[0]
+    if kind == "entry" and len(read) == 6:
+        _, entry_type, key, repeated, crossref, body = read
+        return (
+            isinstance(entry_type, str)
+            and isinstance(key, str)
+            and _strings(repeated)
+            and isinstance(crossref, bool)
+            and isinstance(body, str)
+        )
+    if kind == "string" and len(read) == 3:
+        return isinstance(read[1], str) and isinstance(read[2], str)
+    if kind in ("preamble", "failed") and len(read) == 2:
+        return isinstance(read[1], str)
+    return False
+
+
+def _kept_read(read: tuple[Any, ...] | None) -> Any:
+    """A read as the cache keeps it: an entry's fields as one JSON text, decoded when needed."""
+    if read is None or read[0] != "entry":
+        return read
+    body = json.dumps(read[5], ensure_ascii=False, separators=(",", ":"))
+    return [*read[:5], body]
+
+
 class _Reader:
     """Reads blocks in file order, keeping the ``@string`` table as BibTeX does."""
 
-    def __init__(self, result: ParsedBib, cached: bool) -> None:
+    def __init__(self, result: ParsedBib) -> None:
         self.result = result
-        self.cached = cached
         self.macros: dict[str, str] = dict(MONTHS)
         self.strings_length = 0
         self.seen: dict[str, int] = {}
+        #: where the entries with a crossref field are in ``result.entries``
+        self.crossrefs: list[int] = []
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
         self.result.problems.append(Problem(self.result.file, line, key, message, severity))
@@ -267,8 +480,8 @@ class _Reader:
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
-            _, entry_type, key, raw_fields, duplicated = read
-            self.add(block, entry_type, key, [(n, v) for n, v, _ in raw_fields], duplicated, source)
+            _, entry_type, key, repeated, crossref, body = read
+            self.add(block, entry_type, key, repeated, crossref, body, source)
         else:
             self.problem(block.line, block.key, read[1], Severity.ERROR)
 
@@ -277,11 +490,13 @@ class _Reader:
         block: Block,
         entry_type: str,
         key: str,
-        raw_fields: list[tuple[str, str]],
-        duplicated: list[str],
+        repeated: list[str],
+        crossref: bool,
+        body: Body | str,
         source: str,
     ) -> None:
-        """Resolve one entry's fields; like BibTeX, the first of repeated fields wins."""
+        """Take in one entry; like BibTeX, the first of repeated fields wins. ``body`` is the
+        fields as written, or the cache's JSON of them (decoded when first needed)."""
         line = block.line
         if not key:
             self.problem(line, "", f"@{entry_type} entry has no key; add one", Severity.ERROR)
@@ -296,27 +511,25 @@ class _Reader:
             )
             return
         self.seen[folded] = line
-        fields: dict[str, str] = {}
-        repeated = set(duplicated)
-        for name, value in raw_fields:
-            name = name.strip().lower()
-            if name in fields:
-                repeated.add(name)
-                continue
-            fields[name] = value
-        for name in sorted(repeated):
+        for name in repeated:
             self.problem(
                 line, key, f"field {name!r} is given twice; the first one is used", Severity.WARNING
             )
+        if isinstance(body, str):
+            fields = Fields(None, self.macros, functools.partial(_decode_body, body, block))
+        else:
+            fields = Fields(_first_of_each(*body), self.macros)
+            fields._body = body
+        if crossref:
+            self.crossrefs.append(len(self.result.entries))
         self.result.entries.append(
             ParsedEntry(
                 key,
                 entry_type.strip().lower(),
                 line,
-                Fields(fields, self.macros),
+                fields,
                 block.text,
                 (source,) if source else (),
-                tuple(raw_fields),
             )
         )
 
@@ -330,10 +543,11 @@ class _Reader:
 
     def finish(self) -> None:
         """Apply crossref inheritance once every entry is known."""
+        if not self.crossrefs:
+            return
         by_key = {e.key.lower(): e for e in self.result.entries}
-        for entry in self.result.entries:
-            if "crossref" in entry.fields:
-                self.inherit(entry, by_key)
+        for index in self.crossrefs:
+            self.inherit(self.result.entries[index], by_key)
 
     def inherit(self, entry: ParsedEntry, by_key: dict[str, ParsedEntry]) -> None:
         """Copy the fields a child lacks from its crossref chain, stopping at a cycle."""
@@ -372,7 +586,8 @@ def _split_block(block: Block) -> tuple[Any, ...]:
     The result is plain data (for the cache): ``("entry", type, key, fields, duplicated)``,
     ``("string", key, raw)``, ``("preamble", raw)`` or ``("failed", reason)``.
     """
-    parsed = Splitter(block.text).split().blocks
+    bp, splitter = _splitter()
+    parsed = splitter(block.text).split().blocks
     if block.kind == "string":
         for item in parsed:
             if isinstance(item, bp.String):
@@ -395,12 +610,59 @@ def _split_block(block: Block) -> tuple[Any, ...]:
         entry = entries[0]
         fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
         if _whole(block.text, fields):
-            return ("entry", entry.entry_type, entry.key.strip(), fields, duplicated)
+            return _entry_read(entry.entry_type, entry.key.strip(), fields, duplicated)
     try:
         entry_type, key, raw_fields = read_entry(block.text)
     except FallbackError as exc:
         return ("failed", f"{exc}; this entry is left out")
-    return ("entry", entry_type, key, raw_fields, [])
+    return _entry_read(entry_type, key, raw_fields, [])
+
+
+def _entry_read(
+    entry_type: str, key: str, fields: list[tuple[str, str, int]], duplicated: list[str]
+) -> tuple[Any, ...]:
+    """``("entry", type, key, repeated field names, has a crossref, (names, values))``."""
+    names = [name for name, _, _ in fields]
+    seen: set[str] = set()
+    repeated = set(duplicated)
+    for name in names:
+        folded = name.strip().lower()
+        if folded in seen:
+            repeated.add(folded)
+        seen.add(folded)
+    body = (names, [value for _, value, _ in fields])
+    return ("entry", entry_type, key, sorted(repeated), "crossref" in seen, body)
+
+
+def _decode_body(text: str, block: Block) -> Body:
+    """An entry's fields from the cache's JSON; if they do not have the right shape, read
+    again from the block's text."""
+    try:
+        names, values = json.loads(text)
+    except (TypeError, ValueError):
+        names = values = None
+    if _strings(names) and _strings(values) and len(names) == len(values):
+        return names, values
+    read = _split_block(block)
+    if read[0] == "entry":
+        body: Body = read[5]
+        return body
+    return [], []
+
+
+@functools.cache
+def _splitter() -> tuple[Any, Any]:
+    """bibtexparser's model and splitter, imported when a block is first split (a run whose
+    blocks are all in the cache never needs them)."""
+    import logging
+
+    from bibtexparser import model
+    from bibtexparser.splitter import Splitter
+
+    # The splitter logs its own recoveries; each lost block is reported by us instead.
+    logging.getLogger("bibtexparser").addHandler(logging.NullHandler())
+    logging.getLogger("bibtexparser").propagate = False
+    return model, Splitter
 
 
 def evaluate(raw: str, macros: Mapping[str, str], warnings: list[str]) -> str:

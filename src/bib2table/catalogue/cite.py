@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import entry_links
 from bib2table.bibtex.excerpt import Cited, bibtex, hidden_fields
 from bib2table.bibtex.private import PRIVATE, Private
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 #: end its block early; U+2028/2029 are escaped for older JSON readers.
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028"}
 _JSON_ESCAPES["\u2029"] = "\\u2029"
-_JSON_UNSAFE = re.compile("[<>&\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -96,20 +95,8 @@ def row_links(entry: Entry) -> tuple[RowLink, ...]:
 
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
-    fields = entry.fields
-    if "url" not in fields and "doi" not in fields and "eprint" not in fields:
-        return ()
-    found: list[Link] = []
-    doi = doi_of(entry.fields.get("doi", ""))
-    if doi:
-        found.append(Link("DOI", doi, doi_url(doi)))
-    arxiv = arxiv_of(entry.fields)
-    if arxiv:
-        found.append(Link("arXiv", arxiv, arxiv_url(arxiv)))
-    url, _ = web_address(entry.fields)
-    if url and all(url.rstrip("/") != link.href for link in found):
-        found.append(Link("URL", url, url))
-    return tuple(found)
+    found = entry.links if entry.links is not None else entry_links(entry.fields)
+    return tuple(Link(kind, text, href) for kind, text, href in found)
 
 
 def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
@@ -126,11 +113,12 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     for entry in catalogue.entries:
         # The model already made the usual form (cached between runs); with the abstract
         # asked for, or for a catalogue made by hand, it is made here.
-        if entry.bibtex and not abstract:
-            cited = Cited(entry.bibtex, entry.bibtex_macros)
-        else:
-            cited = bibtex(entry, hidden)
-        macros = [m for m in cited.macros if m in strings]
+        cited = (
+            Cited(entry.bibtex, entry.bibtex_macros)
+            if entry.bibtex and not abstract
+            else bibtex(entry, hidden)
+        )
+        macros = [m for m in cited.macros if m in strings] if cited.macros else []
         for macro in macros:
             if macro not in used:
                 used[macro] = _string_line(*strings[macro])
@@ -141,7 +129,9 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
 def script_json(value: object) -> Markup:
     """``value`` as JSON that is safe inside ``<script type="application/json">``."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return Markup(_JSON_UNSAFE.sub(lambda m: _JSON_ESCAPES[m.group()], text))
+    for unsafe, escaped in _JSON_ESCAPES.items():
+        text = text.replace(unsafe, escaped)
+    return Markup(text)
 
 
 def _string_line(name: str, value: str) -> str:

@@ -12,7 +12,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bib2table.bibtex.addresses import arxiv_of, arxiv_url, doi_of, doi_url, web_address
+from bib2table.bibtex.addresses import (
+    arxiv_of,
+    arxiv_url,
+    doi_of,
+    doi_url,
+    entry_links,
+    is_safe_url,
+    web_address,
+)
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
 from bib2table.bibtex.latex import Definition, decode, definitions
 from bib2table.bibtex.names import Name, split_names
@@ -60,6 +68,12 @@ class Entry:
     #: Per column, what the page sorts a name list by: BibTeX's sort name ("von Last, First;
     #: ..."); empty for other columns.
     sort_names: tuple[str, ...] = field(default=(), compare=False)
+    #: the entry's DOI, arXiv and web links: (kind, text, address), each safe; ``None``: not
+    #: known yet (read from ``fields`` when asked for)
+    links: tuple[tuple[str, str, str], ...] | None = field(default=None, compare=False)
+    #: a key for everything the entry is made of (its text, the strings and settings it is
+    #: read with), for keeping what is made from it; empty when not known
+    digest: str = field(default="", compare=False)
 
 
 @dataclass
@@ -112,10 +126,13 @@ class _Record:
     unknown: tuple[str, ...]
     bibtex: str
     bibtex_macros: tuple[str, ...]
+    doi: str
+    year: int | None
+    links: tuple[tuple[str, str, str], ...]
     sort_names: tuple[str, ...]
 
-    def dump(self) -> tuple[Any, ...]:
-        return (
+    def dump(self) -> list[Any]:
+        return [
             self.cells,
             self.url,
             self.keywords,
@@ -123,12 +140,36 @@ class _Record:
             self.unknown,
             self.bibtex,
             self.bibtex_macros,
+            self.doi,
+            self.year,
+            self.links,
             self.sort_names,
-        )
+        ]
 
     @classmethod
-    def load(cls, data: Any) -> _Record:
-        cells, url, keywords, warnings, unknown, text, macros, sort_names = data
+    def load(cls, data: Any, width: int) -> _Record | None:
+        """A record from the cache, or ``None`` when it does not have the shape of one or its
+        links break the link rules (only ``http``/``https``): such a value is not used."""
+        if not (isinstance(data, list) and len(data) == 11):
+            return None
+        cells, url, keywords, warnings, unknown, text, macros, doi, year, links, sorts = data
+        if not (
+            _strings(cells, width)
+            and isinstance(url, str)
+            and (not url or is_safe_url(url))
+            and _strings(keywords)
+            and _strings(warnings)
+            and _strings(unknown)
+            and isinstance(text, str)
+            and _strings(macros)
+            and isinstance(doi, str)
+            and (not doi or doi_of(doi) == doi)
+            and (year is None or type(year) is int)
+            and type(links) is list
+            and all(_strings(link, 3) and is_safe_url(link[2]) for link in links)
+            and _strings(sorts, width)
+        ):
+            return None
         return cls(
             tuple(cells),
             url,
@@ -137,8 +178,22 @@ class _Record:
             tuple(unknown),
             text,
             tuple(macros),
-            tuple(sort_names),
+            doi,
+            year,
+            tuple((kind, shown, href) for kind, shown, href in links),
+            tuple(sorts),
         )
+
+
+def _strings(value: Any, length: int | None = None) -> bool:
+    """Whether ``value`` is a list of strings (of ``length`` items, when given)."""
+    if type(value) is not list or (length is not None and len(value) != length):
+        return False
+    try:
+        "".join(value)  # a TypeError unless every item is a string, at C speed
+    except TypeError:
+        return False
+    return True
 
 
 def build_catalogue(
@@ -157,7 +212,7 @@ def build_catalogue(
         settings.private.key(),
     )
     context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
-    records = _records(parsed.entries, settings, defined, cache, context)
+    records, digests = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
     problems = list(parsed.problems)
     if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
@@ -171,7 +226,7 @@ def build_catalogue(
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     unknown: dict[str, tuple[int, str]] = {}
     entries = []
-    for parsed_entry, record in zip(parsed.entries, records, strict=True):
+    for parsed_entry, record, entry_digest in zip(parsed.entries, records, digests, strict=True):
         line, key = parsed_entry.line, parsed_entry.key
         problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
@@ -184,8 +239,8 @@ def build_catalogue(
                 line=line,
                 cells=record.cells,
                 url=record.url,
-                doi=doi_of(parsed_entry.fields.get("doi", "")),
-                year=_year(parsed_entry.fields),
+                doi=record.doi,
+                year=record.year,
                 marks=tuple(label in labels for label in ordered),
                 categories=tuple(label for label in ordered if label in labels),
                 keywords=record.keywords,
@@ -194,6 +249,8 @@ def build_catalogue(
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
                 sort_names=record.sort_names,
+                links=record.links,
+                digest=entry_digest,
             )
         )
     if unknown:
@@ -232,15 +289,21 @@ def _records(
     defined: Mapping[str, Definition],
     cache: Cache | None,
     context: str,
-) -> list[_Record]:
-    """Each entry's display record: from the cache when its sources and context are unchanged,
-    else computed (on two cores for a large bibliography)."""
-    keys = [
-        "record:" + digest(e.entry_type, e.key, *e.sources, context) if cache else ""
-        for e in entries
-    ]
-    found = [_Record.load(v) if cache and (v := cache.get(k)) else None for k in keys]
-    missing = [i for i, record in enumerate(found) if record is None]
+) -> tuple[list[_Record], list[str]]:
+    """Each entry's display record: from the cache when its sources and context are unchanged
+    (and the stored value fits), else computed (on two cores for a large bibliography); and
+    each entry's content key (empty without a cache)."""
+    width = len(settings.columns)
+    records: list[_Record | None] = [None] * len(entries)
+    keys: list[bytes] = []
+    if cache is not None:
+        keys = [cache.key("entry", e.entry_type, e.key, *e.sources, context) for e in entries]
+        stored = cache.get_many("entries", keys)
+        for index, key in enumerate(keys):
+            value = stored.get(key)
+            if value is not None:
+                records[index] = _Record.load(value, width)
+    missing = [i for i, record in enumerate(records) if record is None]
 
     hidden = hidden_fields(
         settings.categories is not None, settings.keyword_fields, private=settings.private
@@ -249,12 +312,12 @@ def _records(
     def compute(index: int) -> _Record:
         return _record(entries[index], settings, defined, hidden)
 
-    records = found
     for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
         records[index] = record
         if cache is not None:
-            cache.put(keys[index], record.dump())
-    return [r for r in records if r is not None]
+            cache.put("entries", keys[index], record.dump())
+    digests = [key.hex() for key in keys] if keys else [""] * len(entries)
+    return [r for r in records if r is not None], digests
 
 
 def _record(
@@ -270,14 +333,18 @@ def _record(
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden)
     cells = [_cell(entry, c, collector) for c in settings.columns]
+    keywords = _keywords(entry, settings, collector)
     return _Record(
         cells=tuple(cell for cell, _ in cells),
         url=url,
-        keywords=_keywords(entry, settings, collector),
+        keywords=keywords,
         warnings=(*entry.fields.warnings, *collector.warnings),
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
+        doi=doi_of(entry.fields.get("doi", "")),
+        year=_year(entry.fields),
+        links=entry_links(entry.fields),
         sort_names=tuple(sort for _, sort in cells),
     )
 

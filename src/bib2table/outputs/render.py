@@ -4,6 +4,16 @@ The templates hold the output's whole shape; this module only builds the environ
 registers the filters that escape text for each format. Autoescape is on for HTML only.
 A ``--template`` file is looked up first, so it can include its own neighbours, and the built-in
 templates stay reachable as ``default/<name>`` for ``{% extends %}``.
+
+**Rows rendered once.** A template that defines a ``row`` block (``{% block row scoped %}``
+inside its loop over ``catalogue.entries``) has that block rendered on its own for each entry,
+and the text kept (see :class:`Rows`): the next run reuses it when the entry, the template and
+what a row sees of the catalogue are unchanged, and assembles the output around it. A row sees
+``entry`` (all of it but ``line``), ``format``, the macros the template imports or defines, and
+``catalogue``'s ``title``, ``intro``, ``columns``, ``categories`` (``label`` and
+``keywords``, not counts), ``keyword_fields``, ``categories_configured`` and ``strings``: what
+depends on other entries (counts, totals, variables set outside the block) is not there, so
+that a kept row is always the row a fresh run would render.
 """
 
 from __future__ import annotations
@@ -12,18 +22,21 @@ import base64
 import csv
 import hashlib
 import io
+import operator
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import jinja2
 import jinja2.meta
+import jinja2.runtime
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from bib2table.catalogue import cite, pagedata
-from bib2table.catalogue.model import Catalogue
+from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.errors import TemplateError
 from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
 from bib2table.outputs.clean import markdown_to_html
@@ -46,6 +59,9 @@ FORMATS = {
     "csv": Format("csv", "catalogue.csv.jinja2", ".csv"),
     "json": Format("json", "catalogue.json.jinja2", ".json"),
 }
+
+#: The block a template renders once per entry, and kept between runs.
+ROW_BLOCK = "row"
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#!])")
 _MD_ENTITY = re.compile(r"&(?=#?\w+;)")
@@ -131,27 +147,289 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
     return env
 
 
+@dataclass
+class Rows:
+    """Rendered rows of one output: those found (by key) and those this render made.
+
+    ``key_of`` gives an entry's key (``None``: not kept); ``found`` maps keys to row text
+    already checked fit for the format.
+    """
+
+    key_of: Callable[[Entry], bytes | None]
+    found: dict[bytes, str] = field(default_factory=dict)
+    made: dict[bytes, str] = field(default_factory=dict)
+
+
+@dataclass
+class Rendered:
+    """A rendered output, and where its kept rows are in it (for the safety check)."""
+
+    text: str
+    #: the output's pieces in order; ``rows[i]`` says whether ``pieces[i]`` is a whole row
+    pieces: list[str]
+    rows: list[bool]
+
+    def without_rows(self, stand_in: str) -> str:
+        """The text with each run of rows (and the white space between them) replaced by
+        ``stand_in``."""
+        out: list[str] = []
+        in_run = False
+        pending: list[str] = []
+        for piece, is_row in zip(self.pieces, self.rows, strict=True):
+            if is_row:
+                if not in_run:
+                    out.append(stand_in)
+                in_run = True
+                pending.clear()
+            elif in_run and not piece.strip():
+                pending.append(piece)
+            else:
+                out += pending
+                out.append(piece)
+                pending.clear()
+                in_run = False
+        out += pending
+        return "".join(out)
+
+
+class Renderer:
+    """One format's template, loaded once: renders catalogues, reusing kept rows."""
+
+    def __init__(self, fmt: Format, template: Path | None = None) -> None:
+        self.format = fmt
+        real = template.resolve() if template else None
+        self.env = make_environment(fmt, real.parent if real else None)
+        self.name = real.name if real else fmt.template
+        self.custom = template is not None
+        with _template_errors(self.name):
+            self.template = self.env.get_template(self.name)
+        self._digest: str | None = None
+
+    def digest(self) -> str:
+        """What the rows depend on in the template: its text and every template it names.
+
+        ``""`` when the template names another by an expression (its rows are then not kept).
+        The built-in templates are part of the code stamp the cache already keys by.
+        """
+        if self._digest is None:
+            self._digest = _closure_digest(self.env, self.name) if self.custom else "built-in"
+            if self._digest:
+                self._digest = f"{self.format.name}:{self._digest}"
+        return self._digest
+
+    def render(self, catalogue: Catalogue, rows: Rows | None = None) -> Rendered:
+        """Render ``catalogue``; with ``rows``, each row is taken from, or added to, them."""
+        env = self.env
+        context = self.template.new_context({"catalogue": catalogue, "format": self.format.name})
+        hook = _RowHook(self, catalogue, rows) if rows is not None and self.digest() else None
+        if hook is not None:
+            # The row block is looked up in this context when the loop over the entries runs
+            # in the template itself or in a block that is not scoped (elsewhere it renders
+            # as usual, every time).
+            context.blocks = _HookedBlocks(context.blocks, hook)
+        with _template_errors(self.name):
+            try:
+                pieces = list(self.template.root_render_func(context))
+            except Exception:
+                env.handle_exception()
+        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
+        return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
+
+
 def render(catalogue: Catalogue, fmt: Format, template: Path | None = None) -> str:
     """Render ``catalogue`` with the format's built-in template, or with ``template``."""
-    real = template.resolve() if template else None
-    env = make_environment(fmt, real.parent if real else None)
-    name = real.name if real else fmt.template
-    try:
-        compiled = env.get_template(name)
-        return compiled.render(catalogue=catalogue, format=fmt.name)
-    except jinja2.TemplateNotFound as exc:
-        raise TemplateError(f"template {exc.name!r} not found") from None
-    except RecursionError:
-        raise TemplateError(
-            f"{name}: the template includes, extends or imports itself (directly or through "
-            "other templates), or a macro calls itself without end"
-        ) from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"{_template_line(exc, name)}: {exc.message}") from None
-    except (jinja2.TemplateError, TypeError, ValueError, AttributeError) as exc:
-        raise TemplateError(f"{_template_line(exc, name)}: {exc}") from None
+    return Renderer(fmt, template).render(catalogue).text
+
+
+@dataclass(frozen=True)
+class RowCategory:
+    """A category as a row sees it: no count, which depends on the other entries."""
+
+    label: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RowCatalogue:
+    """What a row sees of the catalogue: nothing that depends on the other entries."""
+
+    title: str
+    intro: str
+    columns: tuple[Any, ...]
+    categories: tuple[RowCategory, ...]
+    keyword_fields: tuple[str, ...]
+    categories_configured: bool
+    strings: dict[str, str]
+
+    @classmethod
+    def of(cls, catalogue: Catalogue) -> RowCatalogue:
+        return cls(
+            catalogue.title,
+            catalogue.intro,
+            catalogue.columns,
+            tuple(RowCategory(c.label, c.keywords) for c in catalogue.categories),
+            catalogue.keyword_fields,
+            catalogue.categories_configured,
+            catalogue.strings,
+        )
+
+    def digest(self) -> str:
+        """Everything a row may see of the catalogue, as a key."""
+        return repr(
+            (
+                self.title,
+                self.intro,
+                self.columns,
+                self.categories,
+                self.keyword_fields,
+                self.categories_configured,
+                sorted(self.strings.items()),
+            )
+        )
+
+
+class RowEntry:
+    """An entry as a row sees it: all of it but its line, which moves with edits above it."""
+
+    __slots__ = ("_entry",)
+
+    def __init__(self, entry: Entry) -> None:
+        self._entry = entry
+
+
+for _name in Entry.__dataclass_fields__:
+    if _name != "line":
+        setattr(RowEntry, _name, property(operator.attrgetter(f"_entry.{_name}")))
+
+
+def row_key_parts(entry: Entry) -> tuple[str, str] | None:
+    """What identifies an entry's row besides the template and the catalogue's shape: its
+    content key and its category marks; ``None`` for an entry with no content key."""
+    if not entry.digest:
+        return None
+    return entry.digest, "".join("1" if m else "0" for m in entry.marks)
+
+
+class _RowHook:
+    """Stands in for the template's ``row`` block: a kept row, else the block rendered alone."""
+
+    def __init__(self, renderer: Renderer, catalogue: Catalogue, rows: Rows) -> None:
+        self.renderer = renderer
+        self.rows = rows
+        self.view = RowCatalogue.of(catalogue)
+        self.emitted: list[str] = []
+        self._wrapped: dict[int, list[Any]] = {}
+        #: what every row sees (set at the first row rendered), and the template's blocks
+        self._parent: dict[str, Any] | None = None
+        self._blocks: dict[str, list[Any]] = {}
+
+    def wrap(self, chain: list[Any]) -> list[Any]:
+        """The block list with the effective ``row`` block replaced by this hook."""
+        wrapped = self._wrapped.get(id(chain[0]))
+        if wrapped is None:
+            block = chain[0]
+
+            def hooked(context: jinja2.runtime.Context) -> Iterator[str]:
+                return self.row(block, context)
+
+            wrapped = self._wrapped[id(block)] = [hooked]
+        return wrapped + chain[1:]
+
+    def row(self, block: Any, context: jinja2.runtime.Context) -> Iterator[str]:
+        entry = context.resolve_or_missing("entry")
+        key = self.rows.key_of(entry) if isinstance(entry, Entry) else None
+        if key is None:
+            yield from block(context)
+            return
+        text = self.rows.found.get(key)
+        if text is None:
+            text = self.rows.made.get(key)
+        if text is None:
+            text = self.alone(block, context, entry)
+            self.rows.made[key] = text
+        self.emitted.append(text)
+        yield text
+
+    def alone(self, block: Any, outer: jinja2.runtime.Context, entry: Entry) -> str:
+        """The ``row`` block rendered with only what a row may see."""
+        if self._parent is None:
+            shared = {
+                name: value
+                for name, value in outer.get_all().items()
+                if isinstance(value, jinja2.runtime.Macro | jinja2.environment.TemplateModule)
+            }
+            renderer = self.renderer
+            self._parent = {**renderer.env.globals, **shared, "catalogue": self.view}
+            self._parent["format"] = renderer.format.name
+            self._blocks = dict(outer.blocks)
+        context = jinja2.runtime.Context(self.renderer.env, self._parent, self.renderer.name, {})
+        context.vars["entry"] = RowEntry(entry)
+        context.blocks = self._blocks
+        return "".join(block(context))
+
+
+class _HookedBlocks(dict[str, list[Any]]):
+    """A context's blocks, whose ``row`` block is looked up through the hook."""
+
+    def __init__(self, blocks: dict[str, list[Any]], hook: _RowHook) -> None:
+        super().__init__(blocks)
+        self.hook = hook
+
+    def __getitem__(self, name: str) -> list[Any]:
+        chain = super().__getitem__(name)
+        return self.hook.wrap(chain) if name == ROW_BLOCK and chain else chain
+
+
+def _closure_digest(env: jinja2.Environment, name: str) -> str:
+    """A digest of ``name``'s source and of every template it extends, includes or imports,
+    as this environment finds them; ``""`` if one is named by an expression."""
+    from jinja2 import meta
+
+    sources: dict[str, str] = {}
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in sources:
+            continue
+        assert env.loader is not None
+        source, _, _ = env.loader.get_source(env, current)
+        sources[current] = source
+        for referenced in meta.find_referenced_templates(env.parse(source)):
+            if referenced is None:
+                return ""
+            todo.append(referenced)
+    hasher = hashlib.blake2b(digest_size=16)
+    for current in sorted(sources):
+        hasher.update(current.encode() + b"\0" + sources[current].encode() + b"\0")
+    return hasher.hexdigest()
+
+
+class _template_errors:
+    """Turns jinja's errors into :class:`TemplateError` naming the template and line."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        name = self.name
+        if exc is None or isinstance(exc, TemplateError):
+            return
+        if isinstance(exc, jinja2.TemplateNotFound):
+            raise TemplateError(f"template {exc.name!r} not found") from None
+        if isinstance(exc, RecursionError):
+            raise TemplateError(
+                f"{name}: the template includes, extends or imports itself (directly or through "
+                "other templates), or a macro calls itself without end"
+            ) from None
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: {exc.message}") from None
+        if isinstance(exc, jinja2.UndefinedError):
+            raise TemplateError(f"{_template_line(exc, name)}: {exc.message}") from None
+        if isinstance(exc, jinja2.TemplateError | TypeError | ValueError | AttributeError):
+            raise TemplateError(f"{_template_line(exc, name)}: {exc}") from None
 
 
 def template_files(template: Path) -> list[Path]:
@@ -239,4 +517,4 @@ def anchor(key: object) -> str:
     return re.sub(r"[\s~]", lambda m: f"~{ord(m.group()):x}~", str(key)) or "~"
 
 
-__all__ = ["FORMATS", "Format", "Markup", "make_environment", "render"]
+__all__ = ["FORMATS", "Format", "Markup", "Renderer", "Rows", "make_environment", "render"]

@@ -1,0 +1,149 @@
+"""After any sequence of edits, a run with the cache writes what ``--no-cache`` writes.
+
+Hypothesis edits a small bibliography step by step — titles changed, entries added, deleted and
+moved, ``@string`` values changed (entries use them), the settings rewritten or removed — and
+after every step compares the cached run's outputs and problems with a fresh run's, byte for
+byte, in every format. ``BIB2TABLE_FUZZ_EXAMPLES`` asks for a longer search.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bib2table import build
+
+EXAMPLES = int(os.environ.get("BIB2TABLE_FUZZ_EXAMPLES", "8"))
+FORMATS = ["html", "markdown", "csv", "bib"]
+
+WORDS = ["Pruning", '{\\"o}ptimal', "Nets", "{TeX}", "Deep", "caf{\\'e}", "A & B", "<b>x</b>"]
+KEYWORDS = ["pruning", "distillation", "fonts", "quantization"]
+SETTINGS = [
+    None,
+    'title = "Edited"\n',
+    '[categories]\npruning = "Pruning"\nfonts = "Fonts"\n',
+    'sort = ["-year", "title"]\n',
+    '[[columns]]\nlabel = "Title"\nfield = "title"\nlink = true\n\n'
+    '[[columns]]\nlabel = "Journal"\nfield = "journal"\n',
+]
+
+
+@dataclass
+class Bib:
+    """A small bibliography that Hypothesis edits."""
+
+    entries: list[dict[str, str]] = field(default_factory=list)
+    strings: dict[str, str] = field(default_factory=lambda: {"jt": "Journal of Tests"})
+    settings: str | None = None
+    made: int = 0
+
+    def add(self, at: int, title: str, keyword: str, year: int, macro: bool) -> None:
+        self.made += 1
+        entry = {
+            "key": f"key{self.made}",
+            "title": title,
+            "year": str(year),
+            "keywords": keyword,
+            "url": f"https://example.org/{self.made}?a=1&b=2",
+        }
+        if macro:
+            entry["journal"] = "@jt"
+        self.entries.insert(at % (len(self.entries) + 1), entry)
+
+    def text(self) -> str:
+        lines = [f'@string{{{name} = "{value}"}}\n' for name, value in self.strings.items()]
+        for entry in self.entries:
+            fields = []
+            for name, value in entry.items():
+                if name == "key":
+                    continue
+                written = value[1:] if value.startswith("@") else "{" + value + "}"
+                fields.append(f"  {name} = {written}")
+            lines.append(f"@article{{{entry['key']},\n" + ",\n".join(fields) + "\n}\n")
+        return "\n".join(lines)
+
+
+titles = st.lists(st.sampled_from(WORDS), min_size=1, max_size=4).map(" ".join)
+edits = st.one_of(
+    st.tuples(
+        st.just("add"),
+        st.integers(0, 20),
+        titles,
+        st.sampled_from(KEYWORDS),
+        st.integers(1990, 2024),
+        st.booleans(),
+    ),
+    st.tuples(st.just("retitle"), st.integers(0, 20), titles),
+    st.tuples(st.just("delete"), st.integers(0, 20)),
+    st.tuples(st.just("move"), st.integers(0, 20), st.integers(0, 20)),
+    st.tuples(st.just("string"), st.sampled_from(["Journal of Tests", "Other {J}ournal", ""])),
+    st.tuples(st.just("settings"), st.sampled_from(range(len(SETTINGS)))),
+    st.tuples(st.just("keyword"), st.integers(0, 20), st.sampled_from(KEYWORDS)),
+)
+
+
+def apply(bib: Bib, edit: tuple[object, ...]) -> None:
+    kind, *args = edit
+    entries = bib.entries
+    if kind == "add":
+        at, title, keyword, year, macro = args
+        bib.add(int(at), str(title), str(keyword), int(year), bool(macro))  # type: ignore[call-overload]
+    elif kind == "retitle" and entries:
+        entries[int(args[0]) % len(entries)]["title"] = str(args[1])  # type: ignore[call-overload]
+    elif kind == "delete" and entries:
+        del entries[int(args[0]) % len(entries)]  # type: ignore[call-overload]
+    elif kind == "move" and entries:
+        entry = entries.pop(int(args[0]) % len(entries))  # type: ignore[call-overload]
+        entries.insert(int(args[1]) % (len(entries) + 1), entry)  # type: ignore[call-overload]
+    elif kind == "string":
+        bib.strings["jt"] = str(args[0])
+    elif kind == "settings":
+        bib.settings = SETTINGS[int(args[0])]  # type: ignore[call-overload]
+    elif kind == "keyword" and entries:
+        entries[int(args[0]) % len(entries)]["keywords"] = str(args[1])  # type: ignore[call-overload]
+
+
+def outputs(source: Path, cache: bool) -> tuple[list[str], list[str]]:
+    catalogue, rendered = build(source, FORMATS, cache=cache)
+    return [o.text for o in rendered], [str(p) for p in catalogue.problems]
+
+
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(start=st.integers(1, 6), steps=st.lists(edits, min_size=1, max_size=6))
+def test_cached_outputs_equal_fresh_ones_after_any_edits(
+    tmp_path_factory: pytest.TempPathFactory, start: int, steps: list[tuple[object, ...]]
+) -> None:
+    folder = tmp_path_factory.mktemp("edits")
+    os.environ["BIB2TABLE_CACHE_DIR"] = str(folder / "cache")
+    source = folder / "refs.bib"
+    bib = Bib()
+    for n in range(start):
+        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, n % 2 == 0)
+    for edit in [("start",), *steps]:
+        apply(bib, edit)
+        source.write_text(bib.text(), encoding="utf-8")
+        config = folder / "bib2table.toml"
+        if bib.settings is None:
+            config.unlink(missing_ok=True)
+        else:
+            config.write_text(bib.settings, encoding="utf-8")
+        assert outputs(source, cache=True) == outputs(source, cache=False), edit
+
+
+@pytest.fixture(autouse=True)
+def _restore_cache_dir() -> object:
+    before = os.environ.get("BIB2TABLE_CACHE_DIR")
+    yield None
+    if before is None:
+        os.environ.pop("BIB2TABLE_CACHE_DIR", None)
+    else:
+        os.environ["BIB2TABLE_CACHE_DIR"] = before
