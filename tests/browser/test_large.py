@@ -2,13 +2,12 @@
 
 The page keeps only the rows near the screen in its table; these tests scroll, jump, sort, search,
 follow links, go back, reload and print as a reader would, and check that every paper is there
-in its place and the table never grows. Time bounds here are generous, so that a busy machine
-does not fail the suite; scripts/bench-page measures the page against its targets.
+in its place and the table never grows. Nothing here is timed: scripts/bench-page measures the
+page against its speed targets.
 """
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import pytest
@@ -31,7 +30,6 @@ from bib2table import build
 from bib2table.catalogue.search import fold
 from bib2table.catalogue.selection import Selection, select
 
-BOUND_MS = 400  # per action, median of several; the aim is under 100
 MOST_ROWS = 300  # rows the table may hold at once
 
 
@@ -42,10 +40,12 @@ def page(watched: Watched, large: tuple[Path, list[Paper]]) -> Page:
     return opened
 
 
-def timed(page: Page, *actions: dict[str, object], runs: int = 3) -> float:
-    """The median time of doing ``actions`` in turn, ``runs`` times, in ms."""
-    times = [page.evaluate(TIMED, action) for _ in range(runs) for action in actions]
-    return statistics.median(times)
+def act(page: Page, *actions: dict[str, object], runs: int = 3) -> None:
+    """Do ``actions`` in turn, ``runs`` times, each until the frame after it is drawn.
+    (How long they take is measured by scripts/bench-page, not here.)"""
+    for _ in range(runs):
+        for action in actions:
+            page.evaluate(TIMED, action)
 
 
 def drawn_in_place(page: Page, order: list[str]) -> list[str]:
@@ -68,8 +68,6 @@ def middle_row(page: Page) -> str:
 
 
 def test_loads_and_shows_the_first_rows(watched: Watched, page: Page) -> None:
-    load = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-    assert load < 8000
     assert summary(page) == f"Showing {PAPERS:,} of {PAPERS:,} papers"
     first = page.locator(PAPER_ROWS).first
     assert first.is_visible() and first.get_attribute("id") == "p0000"
@@ -123,12 +121,12 @@ def test_every_row_comes_in_its_place_when_scrolling_on(
 
 def test_sorting_is_quick_and_right(page: Page, large: tuple[Path, list[Paper]]) -> None:
     year = "#catalogue thead th:nth-child(1) button"
-    assert timed(page, {"click": year}) < BOUND_MS  # three clicks: newest, oldest, newest
+    act(page, {"click": year})  # three clicks: newest, oldest, newest
     assert page.locator("#catalogue thead th").first.get_attribute("aria-sort") == "descending"
     newest = sorted(large[1], key=lambda p: -p.year)  # stable: ties in the file's order
     assert keys(page, limit=60) == [p.key for p in newest[:60]]
     author = "#catalogue thead th:nth-child(2) button"
-    assert timed(page, {"click": author}) < BOUND_MS
+    act(page, {"click": author})
     catalogue, _ = build(large[0].with_suffix(".bib"), ["csv"])
     by_year = sorted(catalogue.entries, key=lambda e: -(e.year or 0))
     if page.locator("#catalogue thead th").nth(1).get_attribute("aria-sort") == "descending":
@@ -139,7 +137,7 @@ def test_sorting_is_quick_and_right(page: Page, large: tuple[Path, list[Paper]])
 
 def test_search_is_quick_and_right(page: Page, large: tuple[Path, list[Paper]]) -> None:
     keystrokes = [{"input": "#search", "type": t} for t in ("s", "sp", "spa", "sp", "s", "")]
-    assert timed(page, *keystrokes) < BOUND_MS
+    act(page, *keystrokes)
     page.locator("#search").fill("lukasz sparse 4321")
     assert keys(page) == [
         p.key
@@ -158,7 +156,7 @@ def test_facets_are_quick_and_counted(page: Page, large: tuple[Path, list[Paper]
     for topic in TOPICS:
         assert facet(page, topic) == sum(topic in p.topics for p in papers)
     box = '.facets input[value="pruning"]'
-    assert timed(page, {"click": box}, {"click": box}) < BOUND_MS
+    act(page, {"click": box}, {"click": box})
     page.locator(box).check()
     pruning = [p for p in papers if "pruning" in p.topics]
     assert summary(page) == f"Showing {len(pruning):,} of {PAPERS:,} papers"
