@@ -41,7 +41,10 @@ def rows_from_markdown(text: str) -> list[Row]:
     return rows_from_html(html, table_xpath="//table")
 
 
-def rows_from_html(html: str, table_xpath: str = "//table[@id='catalogue']") -> list[Row]:
+def rows_from_html(html: str, table_xpath: str = "//table[@id='catalogue-static']") -> list[Row]:
+    """The rows of a page's table as a reader sees them (the page's own: the one written for
+    every paper, which scripting shows a window of): a title without its small links after it,
+    a category marked when its cell is not empty."""
     document = lxml.html.document_fromstring(html)
     tables = document.xpath(table_xpath)
     assert len(tables) == 1, f"expected one catalogue table, found {len(tables)}"
@@ -50,6 +53,8 @@ def rows_from_html(html: str, table_xpath: str = "//table[@id='catalogue']") -> 
     rows = []
     for tr in table.xpath("./tbody/tr"):
         cells = dict(zip(headers, tr.xpath("./td"), strict=True))
+        for extra in cells["Title"].xpath(".//*[@class='links']"):
+            extra.drop_tree()
         links = cells["Title"].xpath(".//a/@href")
         rows.append(
             Row(
@@ -58,7 +63,7 @@ def rows_from_html(html: str, table_xpath: str = "//table[@id='catalogue']") -> 
                 _text(cells["Title"]),
                 str(links[0]) if links else "",
                 _text(cells["Venue"]),
-                {c: _text(cells[c]) == "x" for c in CATEGORIES},
+                {c: _text(cells[c]) != "" for c in CATEGORIES},
             )
         )
     return rows

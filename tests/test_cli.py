@@ -98,19 +98,24 @@ def bib(tmp_path: Path) -> Path:
 
 
 def html_table(text: str) -> tuple[list[str], list[list[str]]]:
-    """Column headings and cell texts of the catalogue table of a page."""
+    """Column headings and cell texts of the catalogue table of a page, as a reader sees them:
+    a title without the small links after it, a marked category as "x"."""
     doc = lxml.html.document_fromstring(text)
-    headers = [th.text_content().strip() for th in doc.xpath('//table[@id="catalogue"]//th')]
-    rows = [
-        [td.text_content().strip() for td in tr.xpath("./td")]
-        for tr in doc.xpath('//table[@id="catalogue"]/tbody/tr')
-    ]
+    headers = [th.text_content().strip() for th in doc.xpath('//table[@id="catalogue-static"]//th')]
+    rows = []
+    for tr in doc.xpath('//table[@id="catalogue-static"]/tbody/tr'):
+        cells = []
+        for td in tr.xpath("./td"):
+            for extra in td.xpath("./span[@class='links']"):
+                extra.drop_tree()
+            cells.append("x" if td.xpath("./span[@class='label']") else td.text_content().strip())
+        rows.append(cells)
     return headers, rows
 
 
 def html_row_ids(text: str) -> list[str]:
     doc = lxml.html.document_fromstring(text)
-    return [str(tr.get("id")) for tr in doc.xpath('//table[@id="catalogue"]/tbody/tr')]
+    return [str(tr.get("id")) for tr in doc.xpath('//table[@id="catalogue-static"]/tbody/tr')]
 
 
 def md_table(text: str) -> tuple[list[str], list[list[str]]]:

@@ -111,7 +111,7 @@ def run(text: str) -> tuple[int, int, dict[str, str]]:
 
 def check_outputs(rendered: int, outputs: dict[str, str]) -> None:
     page = lxml.html.document_fromstring(outputs["html"])
-    assert len(page.xpath("//table[@id='catalogue']/tbody/tr[@id]")) == rendered
+    assert len(page.xpath("//table[@id='catalogue-static']/tbody/tr[@id]")) == rendered
     assert len(list(csv.reader(io.StringIO(outputs["csv"], newline="")))) == rendered + 1
     html = MarkdownIt("commonmark").enable("table").render(outputs["markdown"])
     table = lxml.html.fragment_fromstring(html, create_parent="div").find(".//table")

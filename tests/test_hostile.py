@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import resource
-import time
 from pathlib import Path
 
 import lxml.html
@@ -90,7 +89,7 @@ def test_hostile_url_is_never_a_link(tmp_path: Path, url: str) -> None:
 def test_hostile_key_is_escaped_in_ids(tmp_path: Path) -> None:
     out = outputs_for(tmp_path, '@misc{a"><b>x, title = {T}}')
     document = lxml.html.document_fromstring(out["html"])
-    rows = document.xpath("//table[@id='catalogue']/tbody/tr[@id]")
+    rows = document.xpath("//table[@id='catalogue-static']/tbody/tr[@id]")
     assert [row.get("id") for row in rows] == ['a"><b>x']
     assert page_faults(out["html"]) == []
 
@@ -118,14 +117,24 @@ def test_local_file_paths_never_appear(tmp_path: Path) -> None:
 # --- bounded work -------------------------------------------------------------------------------
 
 
+def _processor_seconds() -> float:
+    """Processor time of this process and its finished children (the forked worker)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_bounded(tmp_path: Path, source: str, seconds: float) -> tuple[int, int]:
-    """Entries rendered and problems; fails if the run took longer than ``seconds``."""
+    """Entries rendered and problems; fails if the run used more than ``seconds`` of processor
+    time. A detector of unbounded work (a run that would take hours or forever), not a speed
+    test: each bound is many times what the run needs, and processor time does not grow with
+    the machine's load. Speed is measured by scripts/bench-run."""
     path = tmp_path / "big.bib"
     path.write_text(source, encoding="utf-8")
-    started = time.perf_counter()
+    started = _processor_seconds()
     catalogue, _ = build(path, ["html", "markdown", "csv"], cache=False)
-    elapsed = time.perf_counter() - started
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    used = _processor_seconds() - started
+    assert used < seconds, f"used {used:.1f} s of processor time"
     return len(catalogue.entries), len(catalogue.problems)
 
 
@@ -174,4 +183,4 @@ def test_fifty_megabyte_field(tmp_path: Path) -> None:
 
 def test_many_tiny_entries(tmp_path: Path) -> None:
     source = "".join(f"@misc{{k{i}, title={{T{i}}}}}\n" for i in range(100_000))
-    assert run_bounded(tmp_path, source, 60) == (100_000, 0)
+    assert run_bounded(tmp_path, source, 300) == (100_000, 0)

@@ -18,13 +18,21 @@ import pytest
 
 from paths import REPO
 
+#: The style and script parts of the page, each inlined into it as it is.
+PAGE_PARTS = [
+    "bib2table/templates/html/catalogue.css",
+    "bib2table/templates/html/cards.css",
+    *(
+        f"bib2table/templates/html/{name}.js"
+        for name in ("search", "papers", "view", "list", "chart", "cite", "page")
+    ),
+]
 TEMPLATE_FILES = [
     "bib2table/templates/catalogue.html.jinja2",
     "bib2table/templates/catalogue.md.jinja2",
     "bib2table/templates/catalogue.csv.jinja2",
     "bib2table/templates/catalogue.json.jinja2",
-    "bib2table/templates/html/catalogue.css",
-    "bib2table/templates/html/catalogue.js",
+    *PAGE_PARTS,
     "bib2table/templates/html/livereload.js",
     "bib2table/templates/html/livereload.css",
     "bib2table/templates/markdown/sections.md.jinja2",
@@ -176,9 +184,9 @@ def _convert_checks(site: Path, tmp_path: Path, command: list[str]) -> None:
     assert "Kurt Gödel" in page
     assert "Über formal unentscheidbare Sätze" in page
     assert 'href="https://doi.org/10.1093/comjnl/27.2.97"' in page
-    # the inline style and script come from the installed html/catalogue.css and .js
-    assert (site / "bib2table/templates/html/catalogue.css").read_text("utf-8").strip() in page
-    assert (site / "bib2table/templates/html/catalogue.js").read_text("utf-8").strip() in page
+    # the inline style and script come from the installed html/*.css and *.js
+    for part in PAGE_PARTS:
+        assert (site / part).read_text("utf-8").strip() in page, part
 
 
 def test_installed_cli_main_converts_a_bib(site: Path, tmp_path: Path) -> None:

@@ -71,7 +71,10 @@ def shown(title: str) -> tuple[str, str]:
 def test_the_page_draws_math_as_mathml() -> None:
     text, html = shown(r"An $O(n \log n)$ bound for $\ell_1$ in $\mathbb{R}^n$")
     assert text == "An O(n log n) bound for ℓ₁ in ℝⁿ"
-    assert html.startswith('An <math display="inline"><mrow><mi>O</mi><mo lspace="0" ')
+    assert html.startswith(
+        'An <math display="inline" aria-label="O(n log n)"><mrow><mi>O</mi><mo lspace="0" '
+    )
+    assert 'aria-label="ℓ₁"' in html and 'aria-label="ℝⁿ"' in html
     assert "<msub><mi>ℓ</mi><mn>1</mn></msub>" in html
     assert "<msup><mi>ℝ</mi><mi>n</mi></msup>" in html
     assert not check_page(f"<!DOCTYPE html><html><body><p>{html}</p></body></html>")
@@ -159,7 +162,7 @@ def test_text_outputs_carry_unicode_and_the_page_mathml(tmp_path: Path) -> None:
     md = run(bib, "--md", "--config", config).stdout
     assert "Sparse ℓ₁ recovery in O(n log n) time" in md
     html = run(bib, "--html", "--config", config).stdout
-    assert '<a href="https://example.org/k" rel="noopener noreferrer">Sparse <math' in html
+    assert '<a href="https://example.org/k">Sparse <math' in html
     found = run(bib, "--csv", "--search", "ℓ₁ recovery", "--config", config).stdout
     assert len(csv_records(found)) == 1
 
@@ -196,8 +199,21 @@ def test_rows_with_mathml_keep_the_strict_form() -> None:
         '<math><mi onclick="alert(1)">x</mi></math>',
         "<math><mtext><style>*{}</style></mtext></math>",
         '<math display="inline"><mstyle mathcolor="red">x</mstyle></math>',
+        '<math display="inline" aria-label="x"><mstyle mathcolor="red">x</mstyle></math>',
+        '<math display="inline" aria-label="x" onfocus="alert(1)"><mi>x</mi></math>',
+        '<math display="inline" aria-label=""><mi>x</mi></math><math><mi>y</mi></math>',
         "<svg><mi>x</mi></svg>",
     ],
 )
 def test_other_mathml_leaves_the_strict_form(markup: str) -> None:
     assert not row_fits(f'<tr id="k"><td>{markup}</td></tr>', "html")
+
+
+def test_math_is_named_by_its_text_and_the_name_stays_text() -> None:
+    """Browsers leave math out of the name of the link around it: each span carries its text
+    form as its name, escaped like any text from the .bib."""
+    _, html = shown(r"When $a < b$ and $\text{x\"y}$ and $\mathrm{</math><script>}$")
+    assert 'aria-label="a &lt; b"' in html
+    assert "<script>" not in html and html.count("<math") == 3
+    assert row_fits(f'<tr id="k"><td>{html}</td></tr>', "html")
+    assert not check_page(f"<!DOCTYPE html><html><body><p>{html}</p></body></html>")

@@ -141,7 +141,8 @@ def test_page_ids_are_unique(tmp_path: Path) -> None:
         "".join(f"@misc{{{k}, title={{T{n}}}, year=2001}}\n" for n, k in enumerate(keys)),
     )
     page = run(bib, "--html").stdout
-    ids = [str(tr.get("id")) for tr in lxml.html.document_fromstring(page).xpath("//tbody/tr")]
+    rows = lxml.html.document_fromstring(page).xpath("//table[@id='catalogue-static']/tbody/tr")
+    ids = [str(tr.get("id")) for tr in rows]
     assert len(ids) == len(keys) == len(set(ids))
     assert "a-b" in ids, "an ordinary key is its own id"
 

@@ -81,19 +81,25 @@ def test_an_exception_that_does_not_pickle_still_says_what_it_was() -> None:
 def test_a_signal_here_ends_the_worker_too() -> None:
     """SIGINT while this side works (the default handler raises KeyboardInterrupt): the call
     ends with it, and the worker is gone."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     before = children()
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    here = os.getpid()
+    working = threading.Event()
+    # Sent once this side is at work on its half (which takes far longer than that).
+    sender = threading.Thread(
+        target=lambda: working.wait(60) and os.kill(here, signal.SIGINT), daemon=True
+    )
 
     def slow(n: int) -> str:
-        time.sleep(0.001)
+        if os.getpid() == here:
+            working.set()
+        time.sleep(0.002)
         return big(n)
 
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            map_in_halves(slow, list(range(MINIMUM * 2)))
-    finally:
-        timer.cancel()
+    sender.start()
+    with pytest.raises(KeyboardInterrupt):
+        map_in_halves(slow, list(range(MINIMUM * 4)))
+    sender.join()
     assert children() == before
 
 

@@ -175,8 +175,11 @@ class _Build(_Command):
 @click.option("--until", metavar="YEAR", type=int, help="Keep entries up to YEAR.")
 @click.option(
     "--search",
-    metavar="TEXT",
-    help="Keep entries whose shown text, key or keywords contain TEXT (case and accents ignored).",
+    metavar="QUERY",
+    help=(
+        'Keep entries QUERY finds, by the page\'s search rules: words and "phrases" that must '
+        "all match, -word to leave out, author:, title:, venue:, year:2016..2019."
+    ),
 )
 @click.option(
     "--watch",

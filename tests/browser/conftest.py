@@ -14,9 +14,22 @@ from pathlib import Path
 
 import pytest
 from chromium import Watched
+from generated import PAPERS, Paper, synthetic_bib
+from pages import make_page
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Request, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from bib2table import build
+from bib2table.outputs.write import write_outputs
 
 CHROMIUM = os.environ.get("BIB2TABLE_CHROMIUM", "/usr/bin/chromium")
+#: axe-core, the accessibility checker, as scripts/test installs it (npm, a pinned version).
+AXE = Path(
+    os.environ.get("BIB2TABLE_AXE")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "bib2table-tests/npm/node_modules/axe-core/axe.min.js"
+)
+ROOT = Path(__file__).resolve().parents[2]
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -45,6 +58,30 @@ def browser() -> Iterator[Browser]:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def page_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The page of this repository's own catalogue, compression.bib."""
+    _, outputs = build(ROOT / "compression.bib", ["html"])
+    path = tmp_path_factory.mktemp("page") / "compression.html"
+    write_outputs({path: outputs[0].text})
+    return path
+
+
+@pytest.fixture(scope="session")
+def large(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Paper]]:
+    """The page of a generated catalogue of 5,000 papers, and what each paper holds."""
+    bib, papers = synthetic_bib(PAPERS)
+    return make_page(tmp_path_factory.mktemp("large"), bib, name="large"), papers
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, injected into pages by the accessibility tests only."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} not found: run scripts/test (it installs axe-core with npm)")
+    return AXE.read_text(encoding="utf-8")
 
 
 @pytest.fixture
@@ -85,6 +122,9 @@ def watched(
         folder = Path(os.environ.get("BIB2TABLE_ARTIFACTS") or tmp_path_factory.mktemp("shots"))
         folder.mkdir(parents=True, exist_ok=True)
         shot = folder / f"{request.node.name}.png"
-        page.screenshot(path=str(shot), full_page=True)
-        print(f"screenshot of the failing page: {shot}")
+        try:
+            page.screenshot(path=str(shot))
+            print(f"screenshot of the failing page: {shot}")
+        except PlaywrightError as exc:
+            print(f"no screenshot of the failing page: {exc}")
     context.close()

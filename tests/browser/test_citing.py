@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from chromium import Watched
-from pages import PAPER_ROWS, column, make_page
+from pages import PAPER_ROWS, address, column, make_page
 from playwright.sync_api import Locator, Page, expect
+
+from bib2table.outputs.render import anchor
 
 BIB = r"""@string{jcn = "Journal of Computing Nonsense"}
 
@@ -105,7 +108,8 @@ def test_a_row_keeps_its_cells_while_its_bibtex_shows(watched: Watched, page_fil
     open_bibtex(page, "doionly")
     open_bibtex(page, "webonly")
     assert [column(page, i) for i in range(6)] == before
-    assert row(page, "doionly").locator("td").nth(2).inner_text() == "Only a DOI"
+    title = row(page, "doionly").locator("td").nth(2)
+    assert title.get_by_role("link").first.inner_text() == "Only a DOI"
 
 
 def test_links_for_doi_arxiv_and_web(watched: Watched, page_file: Path) -> None:
@@ -133,6 +137,55 @@ def test_links_for_doi_arxiv_and_web(watched: Watched, page_file: Path) -> None:
     assert title.get_attribute("href") == "https://doi.org/10.1234/abc.def(1)"
 
 
+def test_each_row_links_its_doi_arxiv_and_web_page(watched: Watched, page_file: Path) -> None:
+    page = watched.open(page_file)
+
+    def small(key: str) -> list[tuple[str, str | None]]:
+        found = row(page, key).locator(".links a")
+        return [(a.inner_text(), a.get_attribute("href")) for a in found.all()]
+
+    assert small("doionly") == [("DOI", "https://doi.org/10.1234/abc.def(1)")]
+    assert small("arxivonly") == [("arXiv", "https://arxiv.org/abs/2101.00001")]
+    assert small("webonly") == [("Web", "https://example.org/paper?id=1&x=%20")]
+    assert small("nolinks") == []
+
+
+def test_each_bibtex_button_is_named_for_its_paper(watched: Watched, page_file: Path) -> None:
+    page = watched.open(page_file)
+    names = page.locator(".cite-toggle").evaluate_all(
+        "bs => bs.map(b => b.getAttribute('aria-label'))"
+    )
+    assert names == [
+        "BibTeX of \u201cOnly a DOI\u201d",
+        "BibTeX of \u201cOnly an arXiv id\u201d",
+        "BibTeX of \u201cOnly a web page\u201d",
+        'BibTeX of \u201cNo link at all</script><script>alert("bibtex")</script>\u201d',
+    ]
+    for name in names:
+        assert page.get_by_role("button", name=name, exact=True).inner_text() == "BibTeX"
+    detail = open_bibtex(page, "webonly")
+    copy = detail.get_by_role("button", name="Copy BibTeX of \u201cOnly a web page\u201d")
+    assert copy.inner_text() == "Copy BibTeX"
+
+
+def test_a_second_copy_is_announced_too(watched: Watched, page_file: Path) -> None:
+    page = watched.page
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    watched.open(page_file)
+    detail = open_bibtex(page, "webonly")
+    status = detail.get_by_role("status")
+    status.evaluate(
+        """s => { window.said = [];
+          new MutationObserver(() => window.said.push(s.textContent))
+            .observe(s, { childList: true, characterData: true, subtree: true }); }"""
+    )
+    for _ in range(2):
+        detail.get_by_role("button", name="Copy BibTeX").click()
+        expect(status).to_have_text("Copied")
+    # emptied in between: the status changes each time, so screen readers say it again
+    assert page.evaluate("window.said")[-3:] == ["Copied", "", "Copied"]
+
+
 def test_copy_button_puts_the_bibtex_on_the_clipboard(watched: Watched, page_file: Path) -> None:
     page = watched.page
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -145,7 +198,7 @@ def test_copy_button_puts_the_bibtex_on_the_clipboard(watched: Watched, page_fil
 
 def test_bibtex_opens_from_the_keyboard(watched: Watched, page_file: Path) -> None:
     page = watched.open(page_file)
-    row(page, "arxivonly").get_by_role("link").focus()
+    row(page, "arxivonly").get_by_role("link", name="arXiv", exact=True).focus()
     page.keyboard.press("Tab")
     page.keyboard.press("Enter")
     assert page.locator("#arxivonly + tr.cite pre").inner_text().startswith("@misc(arxivonly,")
@@ -156,7 +209,7 @@ def test_open_bibtex_follows_its_row(watched: Watched, page_file: Path) -> None:
     open_bibtex(page, "arxivonly")
     page.get_by_role("button", name="Year").click()
     assert page.locator("#arxivonly + tr.cite").is_visible()
-    assert column(page, 0) == ["2018", "2019", "2020", "2021"]
+    assert column(page, 0) == ["2021", "2020", "2019", "2018"]
     page.locator("#search").fill("doe")
     assert page.locator("tr.cite").count() == 0  # its row is filtered out, so is its BibTeX
     page.locator("#search").fill("")
@@ -168,7 +221,7 @@ def test_permalink_in_the_bibtex(watched: Watched, page_file: Path) -> None:
     detail = open_bibtex(page, "webonly")
     detail.get_by_role("link", name="Link to this entry").click()
     expect(row(page, "webonly")).to_have_class("target")  # marked when the address changes
-    assert page.url.endswith("#webonly")
+    assert address(page).endswith("#webonly")
 
 
 def test_hostile_bibtex_is_text(watched: Watched, page_file: Path) -> None:
@@ -181,3 +234,24 @@ def test_hostile_bibtex_is_text(watched: Watched, page_file: Path) -> None:
     assert watched.dialogs == []
     assert watched.errors == []
     assert watched.requests == []
+
+
+def test_links_to_entries_whose_keys_need_escaping(watched: Watched, tmp_path: Path) -> None:
+    """Keys with spaces or a ~ get ids of their own (render.py's anchor); the page finds each
+    entry by its anchor and links to it by the same."""
+    keys = ["a b", "a-b", "a~b", "a~20~b", "a\tb"]
+    bib = "".join(f"@misc{{{k}, title={{T{n}}}, year=2001}}\n" for n, k in enumerate(keys))
+    page_file = make_page(tmp_path, bib)
+    page = watched.page
+    for n, key in enumerate(keys):
+        page.goto(page_file.resolve().as_uri() + "#" + anchor(key))
+        row = page.locator("tr.target")
+        assert row.count() == 1
+        assert row.get_attribute("id") == anchor(key)
+        assert row.locator("td").nth(2).get_by_role("link").count() == 0
+        assert f"T{n}" in row.inner_text()
+        row.get_by_role("button", name="BibTeX").click()
+        link = page.locator("tr.cite").get_by_role("link", name="Link to this entry")
+        assert link.get_attribute("href") == "#" + quote(anchor(key), safe="-_.!~*'()")
+        row.get_by_role("button", name="BibTeX").click()
+    assert watched.errors == []

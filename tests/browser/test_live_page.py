@@ -106,7 +106,7 @@ def test_an_open_page_follows_the_saves(live: Live) -> None:
     expect(page.locator("#paper1")).to_contain_text("A title edited on disk", timeout=SECONDS)
     replace(live.source, bib(21, {1: "Saved by renaming"}))
     expect(page.locator("#paper1")).to_contain_text("Saved by renaming", timeout=SECONDS)
-    expect(page.locator("#paper21")).to_have_count(1)
+    expect(page.locator("#summary")).to_contain_text("21 of 21 papers")
     write(live.folder / "bib2table.toml", 'title = "Live"\n[categories]\npruning = "Cut"\n')
     expect(page.locator("h1")).to_have_text("Live", timeout=SECONDS)
     expect(page.locator(".facets")).to_contain_text("Cut")
@@ -120,8 +120,7 @@ def test_the_view_survives_an_update(live: Live) -> None:
     live.start()
     page = live.open()
     page.locator(".facets input[value='pruning']").check()
-    page.locator("th:has-text('Year') button").click()
-    page.locator("th:has-text('Year') button").click()
+    page.locator("th:has-text('Year') button").click()  # newest first
     page.locator("#search").fill("Author")
     page.evaluate("() => window.scrollTo(0, 900)")
     page.wait_for_timeout(600)  # the page writes the view into the address after 250 ms
@@ -136,8 +135,9 @@ def test_the_view_survives_an_update(live: Live) -> None:
               checked: [...document.querySelectorAll(".facets input:checked")].map(b => b.value),
               sorted: [...document.querySelectorAll("th[aria-sort]")]
                 .map(th => th.textContent.trim() + " " + th.getAttribute("aria-sort")),
-              rows: [...document.querySelectorAll("#catalogue tbody tr")].slice(0, 30)
+              rows: [...document.querySelectorAll("#catalogue tbody tr[id]")].slice(0, 30)
                 .map(tr => tr.id),
+              top: document.elementFromPoint(innerWidth / 2, innerHeight / 2).closest("tr").id,
             })"""
         )
 
@@ -146,7 +146,7 @@ def test_the_view_survives_an_update(live: Live) -> None:
     assert before["checked"] == ["pruning"]
     assert before["focused"] == "search"
     assert "q=Author" in str(before["url"]) and "sort=-Year" in str(before["url"])
-    assert before["rows"][:2] == ["paper27", "paper57"]  # pruning: 3, 6, …; 2017 first
+    assert before["rows"][0] in ("paper27", "paper57")  # pruning: 3, 6, …; 2017 first
     live.source.write_text(bib(120, {57: "Paper 57, edited"}), encoding="utf-8")
     expect(page.locator("#paper57")).to_contain_text("edited", timeout=SECONDS)
     assert reloaded(page)
@@ -187,7 +187,7 @@ def test_problems_show_over_the_last_good_catalogue_until_the_next_good_save(liv
     expect(overlay).to_contain_text(f"refs.bib:{broken_line}")
     expect(overlay).to_contain_text("cannot be read")
     assert not reloaded(page), "the problems are shown over the page, which stays as it was"
-    assert page.locator("#catalogue tbody tr").count() == 3
+    assert page.locator("#catalogue tbody tr[id]").count() == 3
     page.keyboard.press("Escape")
     expect(overlay).to_have_count(0)
 
@@ -230,13 +230,13 @@ def test_it_survives_deleting_truncating_and_replacing_the_input(live: Live) -> 
     overlay = page.locator("#bib2table-live-overlay")
     live.source.unlink()
     expect(overlay).to_contain_text("refs.bib", timeout=SECONDS)
-    assert page.locator("#catalogue tbody tr").count() == 3
+    assert page.locator("#catalogue tbody tr[id]").count() == 3
     write(live.source, bib(4))
     expect(page.locator("#paper4")).to_have_count(1, timeout=SECONDS)
     expect(overlay).to_have_count(0)
     live.source.write_text("", encoding="utf-8")
     expect(overlay).to_contain_text("no entries", timeout=SECONDS)
-    assert page.locator("#catalogue tbody tr").count() == 4
+    assert page.locator("#catalogue tbody tr[id]").count() == 4
     replace(live.source, bib(5))
     expect(page.locator("#paper5")).to_have_count(1, timeout=SECONDS)
     expect(overlay).to_have_count(0)

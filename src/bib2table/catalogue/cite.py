@@ -15,6 +15,7 @@ and arXiv identifiers (on arxiv.org).
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -74,6 +75,32 @@ def _names(catalogue: Catalogue) -> dict[str, str]:
     return {name.lower(): name for name in catalogue.strings}
 
 
+@dataclass(frozen=True)
+class RowLink:
+    """A small labelled link in an entry's row: ``PDF`` or ``Web`` (its url), ``DOI``, ``arXiv``;
+    the primary one is printed in full on paper (the DOI, else the url, else the arXiv page)."""
+
+    label: str
+    href: str
+    primary: bool
+
+
+_PDF = re.compile(r"\.pdf(?:[?#].*)?$", re.IGNORECASE)
+
+
+def row_links(entry: Entry) -> tuple[RowLink, ...]:
+    """The entry's links as its row shows them: its url first, then its DOI and arXiv page."""
+    found = {link.kind: link for link in links(entry)}
+    primary = found.get("DOI") or found.get("URL") or found.get("arXiv")
+    shown = []
+    for kind in ("URL", "DOI", "arXiv"):
+        link = found.get(kind)
+        if link is not None:
+            label = ("PDF" if _PDF.search(link.href) else "Web") if kind == "URL" else kind
+            shown.append(RowLink(label, link.href, link is primary))
+    return tuple(shown)
+
+
 def links(entry: Entry) -> tuple[Link, ...]:
     """The entry's DOI, arXiv and web links, each only once and only if it is safe."""
     found = entry.links if entry.links is not None else entry_links(entry.fields)
@@ -83,10 +110,10 @@ def links(entry: Entry) -> tuple[Link, ...]:
 def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     """The page's citation data as JSON, safe inside ``<script type="application/json">``.
 
-    ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …], [[kind, href], …]],
-    …]}``, entries in the table's order. Only macros that some entry uses are kept; a macro
-    defined twice in the ``.bib`` has a key for each value its entries saw (``title``,
-    ``title 2``).
+    ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …]], …]}``, entries in
+    the catalogue's order. Only macros that some entry uses are kept; a macro defined twice in
+    the ``.bib`` has a key for each value its entries saw (``title``, ``title 2``). (The links
+    are in each row, see :func:`row_links`.)
     """
     hidden = catalogue_hidden_fields(catalogue, abstract)
     names = _names(catalogue)
@@ -102,12 +129,8 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
             else bibtex(entry, hidden)
         )
         macros = _macro_keys(entry, cited.macros, catalogue, names, used, values)
-        found = entry.links if entry.links is not None else entry_links(entry.fields)
-        rows.append([cited.text, macros, [[kind, href] for kind, _, href in found]])
-    text = json.dumps({"strings": used, "entries": rows}, ensure_ascii=False)
-    for unsafe, escaped in _JSON_ESCAPES.items():
-        text = text.replace(unsafe, escaped)
-    return Markup(text)
+        rows.append([cited.text, macros])
+    return script_json({"strings": used, "entries": rows})
 
 
 def _macro_keys(
@@ -135,6 +158,14 @@ def _macro_keys(
             used[key] = _string_line(names[macro], value)
         keys.append(key)
     return keys
+
+
+def script_json(value: object) -> Markup:
+    """``value`` as JSON that is safe inside ``<script type="application/json">``."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    for unsafe, escaped in _JSON_ESCAPES.items():
+        text = text.replace(unsafe, escaped)
+    return Markup(text)
 
 
 def _string_line(name: str, value: str) -> str:

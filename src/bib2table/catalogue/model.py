@@ -32,7 +32,7 @@ from bib2table.bibtex.latex import (
     decode,
     definitions,
 )
-from bib2table.bibtex.names import split_names
+from bib2table.bibtex.names import Name, split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.bibtex.private import PRIVATE, Private, PublicFields
 from bib2table.cache import Cache, digest
@@ -74,6 +74,9 @@ class Entry:
     #: ``@string`` macros (lower case) it uses.
     bibtex: str = field(default="", compare=False)
     bibtex_macros: tuple[str, ...] = field(default=(), compare=False)
+    #: Per column, what the page sorts a name list by: BibTeX's sort name ("von Last, First;
+    #: ..."); empty for other columns.
+    sort_names: tuple[str, ...] = field(default=(), compare=False)
     #: the entry's DOI, arXiv and web links: (kind, text, address), each safe; ``None``: not
     #: known yet (read from ``fields`` when asked for)
     links: tuple[tuple[str, str, str], ...] | None = field(default=None, compare=False)
@@ -150,6 +153,7 @@ class _Record:
     doi: str
     year: int | None
     links: tuple[tuple[str, str, str], ...]
+    sort_names: tuple[str, ...]
     #: the undefined ``@string`` macros the shown fields use
     undefined: tuple[str, ...] = ()
     #: per cell, its math pieces (see :attr:`Entry.math`); empty when no cell holds math
@@ -169,6 +173,7 @@ class _Record:
             self.doi,
             self.year,
             self.links,
+            self.sort_names,
             self.undefined,
             self.math,
             self.stopped,
@@ -178,10 +183,10 @@ class _Record:
     def load(cls, data: Any, width: int) -> _Record | None:
         """A record from the cache, or ``None`` when it does not have the shape of one or its
         links break the link rules (only ``http``/``https``): such a value is not used."""
-        if not (isinstance(data, list) and len(data) == 13):
+        if not (isinstance(data, list) and len(data) == 14):
             return None
         cells, url, keywords, warnings, unknown, text, macros, doi, year, links = data[:10]
-        undefined, math, stopped = data[10:]
+        sorts, undefined, math, stopped = data[10:]
         if not (
             _strings(cells, width)
             and isinstance(url, str)
@@ -196,6 +201,7 @@ class _Record:
             and (year is None or type(year) is int)
             and type(links) is list
             and all(_strings(link, 3) and is_safe_url(link[2]) for link in links)
+            and _strings(sorts, width)
             and _strings(undefined)
             and _strings(stopped)
             and _math_cells(math, width)
@@ -212,6 +218,7 @@ class _Record:
             doi,
             year,
             tuple((kind, shown, href) for kind, shown, href in links),
+            tuple(sorts),
             tuple(undefined),
             tuple(math),
             tuple(stopped),
@@ -305,6 +312,7 @@ def build_catalogue(
                 raw=parsed_entry.raw,
                 bibtex=record.bibtex,
                 bibtex_macros=record.bibtex_macros,
+                sort_names=record.sort_names,
                 links=record.links,
                 digest=entry_digest,
                 file=file,
@@ -438,10 +446,12 @@ def _record(
     cited = bibtex(entry, hidden)
     cells = []
     maths = []
+    sorts = []
     for column in settings.columns:
-        text, math = _cell(entry, column, collector)
+        text, math, sort = _cell(entry, column, collector)
         cells.append(text)
         maths.append(math)
+        sorts.append(sort)
     keywords = _keywords(entry, settings, collector)
     stopped = collector.budget.stopped
     return _Record(
@@ -455,14 +465,18 @@ def _record(
         doi=doi_of(entry.fields.get("doi", "")),
         year=_year(entry.fields),
         links=entry_links(entry.fields),
+        sort_names=tuple(sorts),
         undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
         math=tuple(maths) if maths.count(None) < len(maths) else (),
         stopped=tuple(sorted(stopped)) if stopped else (),
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> Rich:
-    """Display text of one column (its first non-empty field, decoded), and its math pieces."""
+def _cell(
+    entry: ParsedEntry, column: Column, collector: _Collector
+) -> tuple[str, tuple[Any, ...] | None, str]:
+    """Display text of one column (its first non-empty field, decoded), its math pieces and,
+    for a name list, the text it sorts by."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
@@ -471,23 +485,26 @@ def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> Rich:
             return _names(value, collector)
         if name == "date":
             match = _YEAR.search(value)
-            return (match.group(), None) if match else collector.rich(value)
-        return collector.rich(value)
-    return "", None
+            return (match.group(), None, "") if match else (*collector.rich(value), "")
+        return (*collector.rich(value), "")
+    return "", None, ""
 
 
-def _names(value: str, collector: _Collector) -> Rich:
-    """A name list as "First Last, First Last", with "et al." for ``and others``."""
+def _names(value: str, collector: _Collector) -> tuple[str, tuple[Any, ...] | None, str]:
+    """A name list as "First Last, First Last", with "et al." for ``and others``, its math
+    pieces, and the list as BibTeX sorts it, "von Last, First, Jr; ..." (LaTeX decoded, plain
+    text otherwise)."""
     names, others = split_names(value)
     for name in names:
         if name.odd:
             collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
     shown = [collector.rich(n.display()) for n in names]
+    sort = "; ".join(_sort_name(n, collector) for n in names)
     text = ", ".join(t for t, _ in shown)
     if others:
         text = f"{text} et al." if text else "et al."
     if not any(m for _, m in shown):
-        return text, None
+        return text, None, sort
     pieces: list[Any] = []
     for number, (part, math) in enumerate(shown):
         if number:
@@ -495,7 +512,15 @@ def _names(value: str, collector: _Collector) -> Rich:
         pieces.extend(math if math else [part])
     if others:
         pieces.append(" et al." if shown else "et al.")
-    return text, tuple(pieces)
+    return text, tuple(pieces), sort
+
+
+def _sort_name(name: Name, collector: _Collector) -> str:
+    """One name as BibTeX's styles sort it: von and last name, then first name, then Jr."""
+    if name.odd:
+        return collector.text(name.last)
+    family = " ".join(p for p in (name.von, name.last) if p)
+    return collector.text(", ".join(p for p in (family, name.first, name.jr) if p))
 
 
 def _keywords(entry: ParsedEntry, settings: Settings, collector: _Collector) -> tuple[str, ...]:

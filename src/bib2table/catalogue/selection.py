@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bib2table.catalogue.model import Catalogue, Category, Entry, Vocabulary
+from bib2table.catalogue.search import matches, parse, search_text
 from bib2table.problems import Problem, Severity
 
 
@@ -25,12 +26,13 @@ class Selection:
     categories: tuple[str, ...] = ()
     since: int | None = None
     until: int | None = None
+    #: a query by the page's search rules (see :mod:`bib2table.catalogue.search`)
     search: str = ""
 
     def __bool__(self) -> bool:
         """Whether anything is selected at all (else every entry is kept)."""
         chosen = (self.categories, self.since is not None, self.until is not None)
-        return any(chosen) or bool(self.search.strip())
+        return any(chosen) or bool(parse(self.search))
 
 
 def select(
@@ -45,13 +47,13 @@ def select(
         return catalogue
     paths = Vocabulary({}, hierarchy)
     wanted = {paths.path(c) for c in selection.categories if c.strip()}
-    needle = _fold(selection.search)
+    terms = parse(selection.search)
     entries = [
         e
         for e in catalogue.entries
         if (not wanted or wanted & _names(e, paths))
         and _in_years(e, selection)
-        and (not needle or needle in _haystack(e))
+        and (not terms or matches(terms, search_text(e, catalogue.columns)))
     ]
     categories = tuple(
         Category(c.label, c.keywords, sum(c.label in e.categories for e in entries))
@@ -83,17 +85,6 @@ def _in_years(entry: Entry, selection: Selection) -> bool:
     if selection.since is not None and entry.year < selection.since:
         return False
     return selection.until is None or entry.year <= selection.until
-
-
-def _haystack(entry: Entry) -> str:
-    """The text ``--search`` looks in: what the row shows, the key and the keywords."""
-    return _fold(" ".join((*entry.cells, entry.key, *entry.keywords)))
-
-
-def _fold(text: str) -> str:
-    """Lower case, accents and repeated spaces gone: ``Müller`` is found by ``muller``,
-    ``Łukasz`` by ``lukasz``."""
-    return " ".join(ascii_letters(text.casefold()).split())
 
 
 def ascii_letters(text: str) -> str:

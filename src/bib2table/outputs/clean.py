@@ -220,10 +220,13 @@ def _html_rows_fit(rows: Sequence[str]) -> bool:
 
 
 # The math bib2table writes (see :mod:`bib2table.outputs.mathml`): a <math display="inline">
-# element holding text and only the tags of mathml.ROW_SHAPES. Such spans are set aside before
-# the rows' other tags are checked; any other <math> keeps a row out of the strict form.
-_MATH_SPAN = re.compile(r'<math display="inline">((?:[^<]|<(?!/math>))*)</math>')
-_INSIDE_MATH = ROW_SHAPES - {'<math display="">', "</math>"}
+# element named by escaped text, holding text and only the tags of mathml.ROW_SHAPES. Such spans
+# are set aside before the rows' other tags are checked; any other <math> keeps a row out of
+# the strict form.
+_MATH_SPAN = re.compile(
+    r'<math display="inline" aria-label="[^"<>]*">((?:[^<]|<(?!/math>))*)</math>'
+)
+_INSIDE_MATH = ROW_SHAPES - {'<math display="" aria-label="">', "</math>"}
 
 
 def _without_math(text: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from markupsafe import Markup, escape
 
-from bib2table.bibtex.formula import ACCENT_MARKS
+from bib2table.bibtex.formula import ACCENT_MARKS, to_text
 
 #: The MathML elements and attributes the page may hold (MathML Core's presentation
 #: elements, without ``annotation-xml``, ``maction`` or links).
@@ -25,7 +25,7 @@ ELEMENTS = frozenset(
 ATTRIBUTES = frozenset(
     "display mathvariant accent accentunder width height depth lspace rspace stretchy "
     "symmetric largeop movablelimits form fence separator minsize maxsize linethickness "
-    "scriptlevel displaystyle dir encoding class".split()
+    "scriptlevel displaystyle dir encoding class aria-label".split()
 )
 
 _THIN = '<mspace width="0.1667em"></mspace>'
@@ -35,7 +35,8 @@ _WORD = '<mspace width="0.3333em"></mspace>'
 #: Every tag :func:`math` writes, its attribute values blanked (``""``), as the page check's
 #: strict form of rows compares them: a row with only these (and HTML's plain tags) is safe.
 ROW_SHAPES = frozenset(
-    {'<math display="">', "<mrow>", "<mi>", "<mn>", "<mo>", '<mo lspace="" rspace="">'}
+    {'<math display="" aria-label="">', "<mrow>", "<mi>", "<mn>", "<mo>"}
+    | {'<mo lspace="" rspace="">'}
     | {"<mtext>", "<msup>", "<msub>", "<msubsup>", "<mfrac>", "<msqrt>", "<mroot>"}
     | {'<mover accent="">', '<mspace width="">'}
     | {f"</{name}>" for name in "math mrow mi mn mo mtext msup msub msubsup mfrac".split()}
@@ -61,8 +62,9 @@ def cell_html(entry: HasCells, index: int) -> Markup:
 
 
 def math(tree: Sequence[Any]) -> str:
-    """One math span as a ``<math>`` element."""
-    return f'<math display="inline">{_node(tree)}</math>'
+    """One math span as a ``<math>`` element, named by its text form (x², ℓ₁): browsers leave
+    math out of the name of the link or cell around it, so a screen reader would skip it."""
+    return f'<math display="inline" aria-label="{escape(to_text(tree))}">{_node(tree)}</math>'
 
 
 def _node(node: Sequence[Any]) -> str:

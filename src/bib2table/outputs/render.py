@@ -35,7 +35,7 @@ import jinja2.runtime
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
-from bib2table.catalogue import cite
+from bib2table.catalogue import cite, pagedata
 from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.errors import TemplateError
 from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
@@ -139,6 +139,8 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         bibtex=cite.bibtex_text,
         links=cite.links,
         cell_html=cell_html,
+        row_links=cite.row_links,
+        page_data=pagedata.page_data,
         csl_json=csl_json,
         csl_items=csl_items,
         sections=sections,
