@@ -64,7 +64,7 @@ def cell_html(entry: HasCells, index: int) -> Markup:
 def math(tree: Sequence[Any]) -> str:
     """One math span as a ``<math>`` element, named by its text form (x², ℓ₁): browsers leave
     math out of the name of the link or cell around it, so a screen reader would skip it."""
-    return f'<math display="inline" aria-label="{escape(to_text(tree))}">{_node(tree)}</math>'
+    return f'<math display="inline" aria-label="{escape(to_text(tuple(tree)))}">{_node(tree)}</math>'
 
 
 def _node(node: Sequence[Any]) -> str:
