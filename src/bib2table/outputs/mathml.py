@@ -64,7 +64,8 @@ def cell_html(entry: HasCells, index: int) -> Markup:
 def math(tree: Sequence[Any]) -> str:
     """One math span as a ``<math>`` element, named by its text form (x², ℓ₁): browsers leave
     math out of the name of the link or cell around it, so a screen reader would skip it."""
-    return f'<math display="inline" aria-label="{escape(to_text(tuple(tree)))}">{_node(tree)}</math>'
+    name = escape(to_text(tuple(tree)))
+    return f'<math display="inline" aria-label="{name}">{_node(tree)}</math>'
 
 
 def _node(node: Sequence[Any]) -> str:
