@@ -85,3 +85,23 @@ def test_the_checker_sees_an_upward_import(tmp_path: Path) -> None:
     source.write_text("from bib2table.outputs.render import render\n", encoding="utf-8")
     (target,) = _imports(source)
     assert _level(target) > _level("bib2table.bibtex.parse")
+
+
+def test_a_plain_run_imports_only_what_it_needs() -> None:
+    """Start-up is part of every run: the command imports ``init``, ``--check`` and
+    ``--update`` only when asked for them."""
+    import subprocess
+    import sys
+
+    from bib2table import check, cli
+
+    assert cli.CHECK_FORMATS == check.FORMATS
+    code = (
+        "import sys, bib2table.cli; "
+        "print(' '.join(m for m in ('bib2table.init', 'bib2table.check', "
+        "'bib2table.outputs.update', 'markdown_it') if m in sys.modules))"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert shown.split() == []

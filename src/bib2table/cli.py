@@ -14,15 +14,11 @@ from typing import Any, NoReturn
 import click
 
 from bib2table import __version__
-from bib2table import init as init_driver
 from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import Settings
-from bib2table.check import FORMATS as CHECK_FORMATS
-from bib2table.check import check_sources, escape_line, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, Interrupted, OutputError
 from bib2table.files import text_encoding
-from bib2table.outputs.update import read_document, replace_section, stale
 from bib2table.outputs.write import check_targets, write_outputs, write_stdout
 from bib2table.pipeline import (
     EXTENSIONS,
@@ -34,6 +30,9 @@ from bib2table.pipeline import (
     render_all,
 )
 from bib2table.problems import Problem, Severity
+
+#: ``--report-format``'s choices (bib2table.check's FORMATS, which a plain run does not import).
+CHECK_FORMATS = ("text", "github", "json")
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -431,6 +430,8 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
 def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
     """Where each output goes; empty for standard output (and for a section already current)."""
     if job.update is not None:
+        from bib2table.outputs.update import read_document, replace_section
+
         document = read_document(job.update)
         updated = replace_section(document, outputs[0].text, str(job.update))
         return {job.update: updated} if updated != document else {}
@@ -480,6 +481,8 @@ def _complete(parsed: ParsedBib) -> bool:
 def _check(groups: list[tuple[Path, ...]], job: _Job, selection: Selection, fmt: str) -> int:
     """``--check``: report every problem of every bibliography (and a stale section); the
     status. Each group of inputs is one bibliography."""
+    from bib2table.check import check_sources, escape_line, format_problems, has_errors, summary
+
     problems: list[Problem] = []
     summaries = []
     for sources in groups:
@@ -505,6 +508,8 @@ def _check(groups: list[tuple[Path, ...]], job: _Job, selection: Selection, fmt:
 
 def _stale_section(loaded: Loaded, job: _Job, selection: Selection) -> list[Problem]:
     """The selection's own problems, and one more if the ``--update`` section is not current."""
+    from bib2table.outputs.update import stale
+
     assert job.update is not None
     catalogue = choose(loaded, selection)
     outputs = render_all(loaded, catalogue, job.formats, job.template)
@@ -705,6 +710,8 @@ def init_command(source: Path | None, title: str | None, install: str | None, fo
       bib2table init refs.bib --install "bib2table @ git+https://…/bib2table.git@v1.0"
       bib2table init refs.bib --force
     """
+    from bib2table import init as init_driver  # only for init: a plain run does without it
+
     try:
         plan = init_driver.plan(source, title=title, install=install, force=force)
         init_driver.write(plan)
