@@ -90,6 +90,20 @@ class Entry:
     #: empty when no cell holds math; else per cell ``None`` or its pieces, text and math trees
     #: (see :mod:`bib2table.bibtex.formula`), for the page to draw the math as MathML
     math: tuple[Any, ...] = field(default=(), compare=False)
+    #: the journal or book titles written in full, decoded, and the arXiv identifier (what the
+    #: page searches besides the cells); ``None``: not known yet (read from ``fields``)
+    venues: tuple[str, ...] | None = field(default=None, compare=False)
+    arxiv: str | None = field(default=None, compare=False)
+
+
+#: Venue fields searched in full even when a column shows a short name instead.
+FULL_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "howpublished")
+
+
+def venues_of(fields: Mapping[str, str]) -> tuple[str, ...]:
+    """The journal or book titles written in full, decoded (whatever a column shows)."""
+    values = (fields.get(name, "").strip() for name in FULL_VENUE_FIELDS)
+    return tuple(decode(value).text for value in values if value)
 
 
 @dataclass
@@ -160,6 +174,9 @@ class _Record:
     math: tuple[Any, ...] = ()
     #: the file's macros whose expansion was stopped (they grow without end?)
     stopped: tuple[str, ...] = ()
+    #: the full journal or book titles and the arXiv identifier (see :class:`Entry`)
+    venues: tuple[str, ...] = ()
+    arxiv: str = ""
 
     def dump(self) -> list[Any]:
         return [
@@ -177,16 +194,18 @@ class _Record:
             self.undefined,
             self.math,
             self.stopped,
+            self.venues,
+            self.arxiv,
         ]
 
     @classmethod
     def load(cls, data: Any, width: int) -> _Record | None:
         """A record from the cache, or ``None`` when it does not have the shape of one or its
         links break the link rules (only ``http``/``https``): such a value is not used."""
-        if not (isinstance(data, list) and len(data) == 14):
+        if not (isinstance(data, list) and len(data) == 16):
             return None
         cells, url, keywords, warnings, unknown, text, macros, doi, year, links = data[:10]
-        sorts, undefined, math, stopped = data[10:]
+        sorts, undefined, math, stopped, venues, arxiv = data[10:]
         if not (
             _strings(cells, width)
             and isinstance(url, str)
@@ -205,6 +224,9 @@ class _Record:
             and _strings(undefined)
             and _strings(stopped)
             and _math_cells(math, width)
+            and _strings(venues)
+            and isinstance(arxiv, str)
+            and (not arxiv or arxiv_of({"archiveprefix": "arXiv", "eprint": arxiv}) == arxiv)
         ):
             return None
         return cls(
@@ -222,6 +244,8 @@ class _Record:
             tuple(undefined),
             tuple(math),
             tuple(stopped),
+            tuple(venues),
+            arxiv,
         )
 
 
@@ -318,6 +342,8 @@ def build_catalogue(
                 file=file,
                 strings=parsed_entry.fields.strings,
                 math=record.math,
+                venues=record.venues,
+                arxiv=record.arxiv,
             )
         )
     problems += _undefined_problems(undefined, uses, settings.keep_undefined)
@@ -454,6 +480,7 @@ def _record(
         sorts.append(sort)
     keywords = _keywords(entry, settings, collector)
     stopped = collector.budget.stopped
+    public = PublicFields(entry.fields, settings.private)
     return _Record(
         cells=tuple(cells),
         url=url,
@@ -469,6 +496,8 @@ def _record(
         undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
         math=tuple(maths) if maths.count(None) < len(maths) else (),
         stopped=tuple(sorted(stopped)) if stopped else (),
+        venues=venues_of(public),
+        arxiv=arxiv_of(public) if "eprint" in public else "",
     )
 
 

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from bib2table.bibtex.addresses import arxiv_of
 from bib2table.catalogue.cite import script_json
 from bib2table.catalogue.model import Catalogue
-from bib2table.catalogue.search import SEPARATOR, full_venues, roles
+from bib2table.catalogue.search import SEPARATOR, arxiv_id, full_venues, roles
 from bib2table.catalogue.settings import Column
 
 
@@ -51,7 +50,7 @@ def page_data(catalogue: Catalogue) -> Markup:
                 entry.year,
                 [index[label] for label in entry.categories if label in index],
                 entry.doi,
-                arxiv_of(entry.fields) if "eprint" in entry.fields else "",
+                arxiv_id(entry),
                 venues.setdefault(venue, len(venues)) if venue else None,
                 [sorts[n] or entry.cells[n] for n in names if n < len(sorts)],
             ]

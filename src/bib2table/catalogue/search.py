@@ -23,8 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bib2table.bibtex.addresses import arxiv_of
-from bib2table.bibtex.latex import decode
-from bib2table.catalogue.model import Entry
+from bib2table.catalogue.model import Entry, venues_of
 from bib2table.catalogue.settings import DEFAULT_COLUMNS, Column
 
 #: The prefixes that limit a word to one part of an entry.
@@ -35,8 +34,6 @@ VENUE_FIELDS = frozenset(
     {f for column in DEFAULT_COLUMNS if column.label == "Venue" for f in column.fields}
     | {"organization", "series", "eventtitle"}
 )
-#: Venue fields searched in full even when a column shows a short name instead.
-FULL_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "howpublished")
 
 #: White space, as the page's script counts it too (Python's and JavaScript's own differ).
 WHITESPACE = " \t\n\r\f\v\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
@@ -238,13 +235,19 @@ def roles(column: Column) -> frozenset[str]:
 
 def full_venues(entry: Entry) -> tuple[str, ...]:
     """The entry's journal or book title as written in full, decoded, whatever a column shows."""
-    values = (entry.fields.get(name, "").strip() for name in FULL_VENUE_FIELDS)
-    return tuple(decode(value).text for value in values if value)
+    return entry.venues if entry.venues is not None else venues_of(entry.fields)
 
 
 def hidden_parts(entry: Entry) -> tuple[str, ...]:
     """What is searched besides the cells and category labels: the key, DOI and arXiv id."""
-    return (entry.key, entry.doi, arxiv_of(entry.fields) if "eprint" in entry.fields else "")
+    return (entry.key, entry.doi, arxiv_id(entry))
+
+
+def arxiv_id(entry: Entry) -> str:
+    """The entry's arXiv identifier, or ``""``."""
+    if entry.arxiv is not None:
+        return entry.arxiv
+    return arxiv_of(entry.fields) if "eprint" in entry.fields else ""
 
 
 def search_text(entry: Entry, columns: Sequence[Column]) -> SearchText:
