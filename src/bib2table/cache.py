@@ -38,7 +38,7 @@ from typing import Any
 from bib2table.version import __version__
 
 #: The database's layout; another number means the tables are made anew.
-SCHEMA = 1
+SCHEMA = 2
 TABLES = ("blocks", "entries", "fragments")
 #: Tables whose values are plain text rather than JSON.
 TEXT_TABLES = frozenset({"fragments"})
@@ -120,6 +120,7 @@ class Cache:
         #: how many values this run found and did not find, per table
         self.hits: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.misses: dict[str, int] = dict.fromkeys(TABLES, 0)
+        self._snapshot: tuple[bytes, str, bytes] | None = None
 
     # -- keys and values
 
@@ -158,6 +159,25 @@ class Cache:
         else:
             self.new[table][key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
+    def snapshot(self, key: bytes) -> tuple[str, bytes] | None:
+        """The snapshot kept under ``key`` (see :mod:`bib2table.snapshot`): its description
+        and its body, or ``None``."""
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT meta, body FROM snapshots WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return None
+        if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
+            return None
+        return row[0], row[1]
+
+    def keep_snapshot(self, key: bytes, meta: str, body: bytes) -> None:
+        """Keep a snapshot for :meth:`save`, replacing the one under ``key``."""
+        self._snapshot = (key, meta, body)
+
     def forget(self, table: str, key: bytes) -> None:
         """Drop a value that was found unfit, so that :meth:`save` replaces it."""
         self.new[table].pop(key, None)
@@ -167,7 +187,8 @@ class Cache:
     def save(self) -> None:
         """Write this run's new values, and mark the old ones it used, in one transaction."""
         rows = {t: [(k, v, _today()) for k, v in self.new[t].items()] for t in TABLES}
-        if not any(rows.values()) and not any(self.used.values()):
+        snapshot, self._snapshot = self._snapshot, None
+        if not any(rows.values()) and not any(self.used.values()) and snapshot is None:
             return
         db = self._connect(create=True)
         if db is None:
@@ -185,6 +206,11 @@ class Cache:
                         f"UPDATE {table} SET used = ? WHERE key = ?",
                         [(_today(), k) for k in self.used[table]],
                     )
+            if snapshot is not None:
+                db.execute(
+                    "INSERT OR REPLACE INTO snapshots(key, meta, body, used) VALUES (?, ?, ?, ?)",
+                    (*snapshot, _today()),
+                )
             self._collect(db)
             db.execute("COMMIT")
         except (sqlite3.Error, ValueError) as exc:
@@ -262,13 +288,17 @@ class Cache:
         if version == SCHEMA:
             return
         db.execute("BEGIN IMMEDIATE")
-        for table in (*TABLES, "meta"):
+        for table in (*TABLES, "snapshots", "meta"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         for table in TABLES:
             db.execute(
                 f"CREATE TABLE {table} (key BLOB PRIMARY KEY, value TEXT NOT NULL, "
                 "used INTEGER NOT NULL) WITHOUT ROWID"
             )
+        db.execute(
+            "CREATE TABLE snapshots (key BLOB PRIMARY KEY, meta TEXT NOT NULL, "
+            "body BLOB NOT NULL, used INTEGER NOT NULL)"
+        )
         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
         db.execute(f"PRAGMA user_version = {SCHEMA}")
         db.execute("COMMIT")
@@ -280,7 +310,7 @@ class Cache:
         row = db.execute("SELECT value FROM meta WHERE name = 'collected'").fetchone()
         if row is not None and row[0] >= today:
             return
-        for table in TABLES:
+        for table in (*TABLES, "snapshots"):
             db.execute(f"DELETE FROM {table} WHERE used < ?", (today - KEEP_DAYS,))
         db.execute("INSERT OR REPLACE INTO meta(name, value) VALUES ('collected', ?)", (today,))
 

@@ -15,6 +15,7 @@ import click
 
 from bib2table import __version__
 from bib2table.bibtex.parse import ParsedBib
+from bib2table.cache import Cache
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import Settings
 from bib2table.errors import Bib2TableError, Interrupted, OutputError
@@ -387,26 +388,26 @@ class _Job:
 
 def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
     """One ordinary run: build the outputs, write them, report; the exit status."""
+    from bib2table import snapshot
+
+    kept = (
+        job.cache
+        and not watching
+        and not job.verbose
+        and snapshot.eligible(job.sources, job.formats, job.template, job.encoding, bool(selection))
+    )
+    store = Cache() if kept else None
     try:
-        progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
-        try:
-            loaded = load(job.sources, job.config, job.encoding, job.cache, progress)
-            if job.verbose:
-                click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)
-            if watching and not _complete(loaded.parsed):
-                _report(loaded.catalogue.problems)
-                inputs = ", ".join(str(s) for s in job.sources)
-                click.echo(
-                    f"bib2table: {inputs} does not read cleanly; outputs left as they "
-                    "were until it does",
-                    err=True,
-                )
+        quick = snapshot.splice(store, job.source, job.config, job.formats) if store else None
+        if quick is not None:
+            outputs, problems, count = quick.outputs, quick.problems, quick.entries
+        else:
+            before = snapshot.read_input(job.source) if store else None
+            loaded, outputs = _full(job, selection, watching)
+            if loaded is None:
                 return 1
-            catalogue = choose(loaded, selection)
-            outputs = render_all(loaded, catalogue, job.formats, job.template, progress)
-        finally:
-            if progress is not None:
-                progress.finish()
+            catalogue = choose(loaded, selection) if selection else loaded.catalogue
+            problems, count = catalogue.problems, len(catalogue.entries)
         targets = _targets(job, outputs)
         write_outputs(targets, files_read(job.sources, job.config, job.template))
     except Bib2TableError as exc:
@@ -414,17 +415,49 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
             click.echo(f"Error: {exc}", err=True)
             return 1
         raise click.ClickException(str(exc)) from None
-    _report(catalogue.problems)
+    if store is not None:
+        if quick is None and before is not None and snapshot.read_input(job.source) == before:
+            assert loaded is not None
+            snapshot.save(
+                store, job.source, job.config, before, loaded.settings, catalogue, outputs
+            )
+        store.save()
+        store.close()
+    _report(problems)
     if not targets and job.update is None:
         write_stdout(outputs[0].text)
     for path in targets:
         if path == job.update:
             click.echo(f"bib2table: updated the bib2table section of {path}", err=True)
         else:
-            click.echo(f"bib2table: wrote {path} ({len(catalogue.entries)} entries)", err=True)
+            click.echo(f"bib2table: wrote {path} ({count} entries)", err=True)
     if job.update is not None and not targets:
         click.echo(f"bib2table: {job.update} is up to date", err=True)
-    return 1 if any(p.severity is Severity.ERROR for p in catalogue.problems) else 0
+    return 1 if any(p.severity is Severity.ERROR for p in problems) else 0
+
+
+def _full(job: _Job, selection: Selection, watching: bool) -> tuple[Loaded | None, list[Output]]:
+    """Read, model and render everything; ``None`` when a file being watched does not read
+    cleanly (reported)."""
+    progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
+    try:
+        loaded = load(job.sources, job.config, job.encoding, job.cache, progress)
+        if job.verbose:
+            click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)
+        if watching and not _complete(loaded.parsed):
+            _report(loaded.catalogue.problems)
+            inputs = ", ".join(str(s) for s in job.sources)
+            click.echo(
+                f"bib2table: {inputs} does not read cleanly; outputs left as they "
+                "were until it does",
+                err=True,
+            )
+            return None, []
+        catalogue = choose(loaded, selection)
+        return loaded, render_all(loaded, catalogue, job.formats, job.template, progress)
+    finally:
+        if progress is not None:
+            progress.finish()
 
 
 def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:

@@ -21,7 +21,7 @@ from bib2table.errors import Bib2TableError, InputError, TemplateError
 from bib2table.workers import MINIMUM, map_in_halves
 
 if TYPE_CHECKING:
-    from bib2table.outputs.render import Renderer, Rows
+    from bib2table.outputs.render import Rendered, Renderer, Rows
 
 #: Told, now and then, what a long run is doing.
 Progress = Callable[[str], None]
@@ -36,6 +36,9 @@ class Output:
 
     format: str
     text: str
+    #: where each entry's row is in ``text``, in the catalogue's order: start and end, flat;
+    #: empty when the output does not have exactly one kept row per entry
+    rows: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -190,7 +193,9 @@ def render_all(
             faults = check_assembled(rendered.text, skeleton, rows_fit)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
-        return Output(name, rendered.text), made if store else {}
+        return Output(name, rendered.text, _row_spans(rendered, len(catalogue.entries))), (
+            made if store else {}
+        )
 
     large = len(catalogue.entries) >= MINIMUM
     done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
@@ -201,6 +206,19 @@ def render_all(
         store.save()
         store.close()
     return [result for result, _ in done]
+
+
+def _row_spans(rendered: Rendered, count: int) -> tuple[int, ...]:
+    """Where the rows are in ``rendered`` (see :attr:`Output.rows`)."""
+    if sum(rendered.rows) != count:
+        return ()
+    spans: list[int] = []
+    at = 0
+    for piece, is_row in zip(rendered.pieces, rendered.rows, strict=True):
+        if is_row:
+            spans += (at, at + len(piece))
+        at += len(piece)
+    return tuple(spans)
 
 
 def _rows(store: Cache | None, renderer: Renderer, catalogue: Catalogue) -> Rows:

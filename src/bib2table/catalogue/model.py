@@ -94,7 +94,12 @@ class Entry:
     #: page searches besides the cells); ``None``: not known yet (read from ``fields``)
     venues: tuple[str, ...] | None = field(default=None, compare=False)
     arxiv: str | None = field(default=None, compare=False)
+    #: the LaTeX macros of its shown fields that bib2table does not know (kept as text)
+    unknown: tuple[str, ...] = field(default=(), compare=False)
 
+
+#: The start of the warning that lists the unknown LaTeX macros of every entry.
+UNKNOWN_MACROS = "unknown LaTeX macros kept as text: "
 
 #: Venue fields searched in full even when a column shows a short name instead.
 FULL_VENUE_FIELDS = ("journal", "journaltitle", "booktitle", "howpublished")
@@ -129,6 +134,10 @@ class Catalogue:
     layout: Layout = field(default_factory=Layout)
     #: the LaTeX macros the ``.bib``'s ``@preamble`` defines, to decode more fields by
     macros: Mapping[str, Definition] = field(default_factory=dict, compare=False)
+    #: how many of ``problems`` tell of several entries at once (undefined or runaway macros,
+    #: too many keywords): what one entry's edit may change without naming it (the unknown
+    #: LaTeX macros are told by each entry's ``unknown``)
+    shared_problems: int = field(default=0, compare=False)
 
 
 #: A cell's text and, when it holds math, its pieces (text and math trees).
@@ -277,8 +286,12 @@ def build_catalogue(
     settings: Settings,
     default_title: str = "",
     cache: Cache | None = None,
+    vocabulary: dict[str, str] | None = None,
 ) -> Catalogue:
-    """Make the catalogue for ``parsed`` as ``settings`` shape it."""
+    """Make the catalogue for ``parsed`` as ``settings`` shape it.
+
+    ``vocabulary`` (keyword -> label), when the settings leave the categories to the keywords
+    found, is the one found in a larger file that ``parsed`` is a part of."""
     defined = definitions(parsed.preambles)
     shape = (
         settings.columns,
@@ -289,15 +302,18 @@ def build_catalogue(
     )
     context = digest(shape, sorted(defined.items()), parsed.string_history, settings.keep_undefined)
     records, digests = _records(parsed.entries, settings, defined, cache, context)
-    vocabulary = _vocabulary(settings, (r.keywords for r in records))
+    given = vocabulary is not None and settings.categories is None
+    if vocabulary is None or settings.categories is not None:
+        vocabulary = _vocabulary(settings, (r.keywords for r in records))
     problems = list(parsed.problems)
-    if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
+    if not given and settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
         message = (
             f"{len(vocabulary):,} different keywords are too many to make a column of each; "
             "choose the categories in bib2table.toml ([categories])"
         )
         problems.append(Problem(parsed.file, 0, "", message, Severity.WARNING))
         vocabulary = {}
+    shared = len(problems) - len(parsed.problems)
     lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     unknown: dict[str, tuple[int, str]] = {}
@@ -344,8 +360,10 @@ def build_catalogue(
                 math=record.math,
                 venues=record.venues,
                 arxiv=record.arxiv,
+                unknown=record.unknown,
             )
         )
+    shared -= len(problems)
     problems += _undefined_problems(undefined, uses, settings.keep_undefined)
     for name, (file, line, key, count) in stopped.items():
         message = (
@@ -355,9 +373,10 @@ def build_catalogue(
             f"{'entry shows' if count == 1 else 'entries show'} it cut short"
         )
         problems.append(Problem(file, line, key, message, Severity.WARNING))
+    shared += len(problems)
     if unknown:
         line, key = min(unknown.values())
-        message = f"unknown LaTeX macros kept as text: {', '.join(sorted(unknown))}"
+        message = UNKNOWN_MACROS + ", ".join(sorted(unknown))
         problems.append(Problem(parsed.file, line, key, message, Severity.WARNING))
     entries = _sorted(entries, settings)
     categories = tuple(
@@ -382,6 +401,7 @@ def build_catalogue(
         private=settings.private,
         layout=settings.layout,
         macros=defined,
+        shared_problems=shared,
     )
 
 
