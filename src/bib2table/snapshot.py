@@ -258,9 +258,11 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     changed = [n for n, (a, b) in enumerate(zip(digests, old, strict=True)) if a != b]
     if len(changed) > MOST_CHANGED:
         raise _Miss
+    # At least one entry is made again, unchanged or not: the outputs around the rows are
+    # compared with what this code writes around it.
+    remade = changed or _last_entry(meta)
     edits: list[list[tuple[int, int, str]]] = [[] for _ in formats]
-    if changed:
-        _changes(source, config, meta, pieces, changed, formats, texts, edits)
+    _changes(source, config, meta, pieces, remade, formats, texts, edits)
     outputs = []
     new_rows: list[list[int]] = []
     items: dict[str, list[int]] = dict(meta.get("items", {}))
@@ -340,7 +342,7 @@ def _changes(
             raise _Miss
         if list(entry.unknown) != meta["unknown"].get(entry.key, []):
             raise _Miss
-    from bib2table.outputs.clean import all_fit
+    from bib2table.outputs.clean import STAND_IN, all_fit
     from bib2table.outputs.render import FORMATS, Renderer, Rows
 
     for number, name in enumerate(formats):
@@ -361,6 +363,8 @@ def _changes(
         if name == "html":
             page = texts[number]
             new_page = rendered.text
+            if not _same_frame(_skeleton(page, _pairs(spans)), rendered.without_rows(STAND_IN)):
+                raise _Miss
             for script in _SCRIPT:
                 old_data = _head(page, script)
                 new_data = _head(new_page, script)
@@ -383,6 +387,33 @@ def _changes(
                         ):
                             raise _Miss
                     edits[number].append((start, end, str(script_json(item))))
+
+
+def _last_entry(meta: dict[str, Any]) -> list[int]:
+    """The last stretch of entries that the page does not show before its script runs."""
+    where = {k: n for n, k in enumerate(meta["order"])}
+    for number in range(len(meta["keys"]) - 1, -1, -1):
+        keys = meta["keys"][number]
+        if keys and all(where.get(k, -1) >= PREVIEW for k in keys):
+            return [number]
+    raise _Miss
+
+
+#: Elements that could bring script, style, a base address, a redirection or a form.
+_ACTIVE = re.compile(
+    r"<\s*/?\s*(script|style|meta|base|link|iframe|frame|object|embed|form|template|noscript)\b",
+    re.IGNORECASE,
+)
+
+
+def _same_frame(page: str, fresh: str) -> bool:
+    """Whether ``page`` (the snapshot's skeleton) has the head ``fresh`` (a page rendered now)
+    has, with its policy, and as many active elements of each kind."""
+    end, fresh_end = page.find("</head>"), fresh.find("</head>")
+    if end < 0 or page[:end] != fresh[:fresh_end]:
+        return False
+    counted = [m.lower() for m in _ACTIVE.findall(page)]
+    return sorted(counted) == sorted(m.lower() for m in _ACTIVE.findall(fresh))
 
 
 def _problems(meta: dict[str, Any]) -> list[Problem]:
@@ -490,6 +521,10 @@ def _check(
             skeleton = _skeleton(text, pairs)
             if check_assembled(text, skeleton, True):
                 raise _Miss
+            for script in _SCRIPT:
+                where = _script(text, script)
+                if where is None or "<" in text[where[0] : where[1]]:
+                    raise _Miss  # the page's data never holds markup (see script_json)
             data = _head(text, "page")
             for entry in data["entries"]:
                 doi, arxiv = entry[4], entry[5]
