@@ -366,9 +366,9 @@ def _changes(
             if not _same_frame(_skeleton(page, _pairs(spans)), rendered.without_rows(STAND_IN)):
                 raise _Miss
             for script in _SCRIPT:
-                old_data = _head(page, script)
-                new_data = _head(new_page, script)
                 old_spans = meta["items"][script]
+                old_data = _head(page, script, old_spans[0] if old_spans else None)
+                new_data = _head(new_page, script)
                 for n, key in enumerate(names):
                     at = where[key]
                     start, end = old_spans[2 * at], old_spans[2 * at + 1]
@@ -420,11 +420,16 @@ def _problems(meta: dict[str, Any]) -> list[Problem]:
     return [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
 
 
-def _head(page: str, name: str) -> dict[str, Any]:
+def _head(page: str, name: str, first: int | None = None) -> dict[str, Any]:
+    """The JSON of the page's script ``name``; with ``first``, where its first entry starts,
+    only what comes before the entries."""
     where = _script(page, name)
     if where is None:
         raise _Miss
-    data = json.loads(page[where[0] : where[1]])
+    if first is not None and where[0] < first <= where[1]:
+        data = json.loads(page[where[0] : first] + "]}")
+    else:
+        data = json.loads(page[where[0] : where[1]])
     if not isinstance(data, dict):
         raise _Miss
     return data
