@@ -5,7 +5,9 @@ digest of what produced them, never by a file name, so several inputs, copies of
 several checkouts share it without meeting each other's values. Three tables hold one row each
 per piece of work: ``blocks`` (what the splitter read from a stretch of the ``.bib``),
 ``entries`` (what the model made of an entry in its context) and ``fragments`` (an entry's
-rendered row in one format, template and layout).
+rendered row in one format, template and layout). A fourth, ``snapshots``, holds the last run's
+whole outputs for each input and options (see :mod:`bib2table.snapshot`), so that a fresh run
+after a small edit reads only what changed.
 
 Each key is mixed with a stamp of the code that made the value — every module of the package,
 the built-in templates, and bibtexparser's own modules — so a changed reader, model or template
