@@ -273,6 +273,26 @@ def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) ->
     return result
 
 
+def parse_piece(
+    text: str, name: str, first_line: int, strings: Mapping[str, str]
+) -> ParsedBib | None:
+    """One stretch of a file (see :func:`~bib2table.bibtex.blocks.stretches`) read on its own,
+    as :func:`parse_text` reads it within the file whose ``@string`` values are ``strings``;
+    ``first_line``: the stretch's first line in the file. ``None`` when a block in it is not
+    closed within it. Crossrefs are not followed (only the whole file says where they lead)."""
+    blocks = scan_alone(text)
+    if blocks is None:
+        return None
+    result = ParsedBib(file=name)
+    reader = _Reader(result)
+    reader.macros.update((key.lower(), value) for key, value in strings.items())
+    for block in blocks:
+        if _worth(block):
+            block = dataclasses.replace(block, line=block.line + first_line - 1)
+            reader.read(block, _split_block(block) if block.text else None, "")
+    return result
+
+
 #: A block, what the splitter read from it (``None``: nothing to read) and its content key.
 _Read = tuple[Block, tuple[Any, ...] | None, str]
 

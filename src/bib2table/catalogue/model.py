@@ -231,28 +231,7 @@ def build_catalogue(
         problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
             unknown.setdefault(name, (line, key))
-        labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
-        entries.append(
-            Entry(
-                key=key,
-                entry_type=parsed_entry.entry_type,
-                line=line,
-                cells=record.cells,
-                url=record.url,
-                doi=record.doi,
-                year=record.year,
-                marks=tuple(label in labels for label in ordered),
-                categories=tuple(label for label in ordered if label in labels),
-                keywords=record.keywords,
-                fields=PublicFields(parsed_entry.fields, settings.private),
-                raw=parsed_entry.raw,
-                bibtex=record.bibtex,
-                bibtex_macros=record.bibtex_macros,
-                sort_names=record.sort_names,
-                links=record.links,
-                digest=entry_digest,
-            )
-        )
+        entries.append(_entry(parsed_entry, record, entry_digest, settings, lookup, ordered))
     if unknown:
         line, key = min(unknown.values())
         message = f"unknown LaTeX macros kept as text: {', '.join(sorted(unknown))}"
@@ -281,6 +260,69 @@ def build_catalogue(
         layout=settings.layout,
         macros=defined,
     )
+
+
+def _entry(
+    parsed_entry: ParsedEntry,
+    record: _Record,
+    entry_digest: str,
+    settings: Settings,
+    lookup: Vocabulary,
+    ordered: tuple[str, ...],
+) -> Entry:
+    """The catalogue's entry for ``parsed_entry``, marked with the categories in ``ordered``."""
+    labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
+    return Entry(
+        key=parsed_entry.key,
+        entry_type=parsed_entry.entry_type,
+        line=parsed_entry.line,
+        cells=record.cells,
+        url=record.url,
+        doi=record.doi,
+        year=record.year,
+        marks=tuple(label in labels for label in ordered),
+        categories=tuple(label for label in ordered if label in labels),
+        keywords=record.keywords,
+        fields=PublicFields(parsed_entry.fields, settings.private),
+        raw=parsed_entry.raw,
+        bibtex=record.bibtex,
+        bibtex_macros=record.bibtex_macros,
+        sort_names=record.sort_names,
+        links=record.links,
+        digest=entry_digest,
+    )
+
+
+def model_entries(
+    parsed: list[ParsedEntry],
+    settings: Settings,
+    defined: Mapping[str, Definition],
+    vocabulary: Mapping[str, str],
+) -> tuple[list[Entry], list[Problem]]:
+    """Entries made one by one, as :func:`build_catalogue` makes them within a catalogue whose
+    keywords give ``vocabulary`` (see :func:`vocabulary_of`); and their warnings (without the
+    catalogue-wide one about unknown macros)."""
+    hidden = hidden_fields(
+        settings.categories is not None, settings.keyword_fields, private=settings.private
+    )
+    lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
+    ordered = tuple(dict.fromkeys(vocabulary.values()))
+    entries, problems = [], []
+    for parsed_entry in parsed:
+        record = _record(parsed_entry, settings, defined, hidden)
+        line, key = parsed_entry.line, parsed_entry.key
+        problems += [Problem("", line, key, w, Severity.WARNING) for w in record.warnings]
+        entries.append(_entry(parsed_entry, record, "", settings, lookup, ordered))
+    return entries, problems
+
+
+def vocabulary_of(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -> dict[str, str]:
+    """The catalogue's keyword vocabulary (keyword in lower case -> category label) for entries
+    with these keywords, in file order; empty when there are too many to make columns of."""
+    vocabulary = _vocabulary(settings, all_keywords)
+    if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
+        return {}
+    return vocabulary
 
 
 def _records(
@@ -477,13 +519,31 @@ def _year(fields: Mapping[str, str]) -> int | None:
     return None
 
 
-def _sorted(entries: list[Entry], settings: Settings) -> list[Entry]:
-    """Sort by the settings' keys (``-`` for descending); no keys keeps the file's order."""
+def _sorted(
+    entries: list[Entry], settings: Settings, known: dict[int, tuple[Any, ...]] | None = None
+) -> list[Entry]:
+    """Sort by the settings' keys (``-`` for descending); no keys keeps the file's order.
+    ``known`` keeps each entry's sort keys (by ``id``) for the next sort of the same entries."""
     result = list(entries)
-    for spec in reversed(settings.sort):
+    specs = list(reversed(settings.sort))
+    if known is not None and specs:
+        keys = [_sort_key(spec.lstrip("-+").lower()) for spec in specs]
+        for entry in result:
+            if id(entry) not in known:
+                known[id(entry)] = tuple(key(entry) for key in keys)
+    for number, spec in enumerate(specs):
         name = spec.lstrip("-+").lower()
-        result.sort(key=_sort_key(name), reverse=spec.startswith("-"))
+        key = _sort_key(name) if known is None else (lambda e, n=number: known[id(e)][n])
+        result.sort(key=key, reverse=spec.startswith("-"))
     return result
+
+
+def sort_entries(
+    entries: list[Entry], settings: Settings, known: dict[int, tuple[Any, ...]]
+) -> list[Entry]:
+    """``entries`` (in file order) in the catalogue's order, as :func:`build_catalogue` sorts
+    them; ``known`` keeps each entry's sort keys (by ``id``) between calls."""
+    return _sorted(entries, settings, known)
 
 
 def _sort_key(name: str) -> Callable[[Entry], tuple[int, str]]:
