@@ -476,9 +476,10 @@ def serve(
                         "catalogue that could be, until it can"
                     )
                 else:
+                    how = ", shown in place" if outcome.patch is not None else ""
                     say(
                         f"bib2table: built {outcome.entries:,} entries in "
-                        f"{outcome.seconds:.2f} s; {server.url}"
+                        f"{outcome.seconds:.2f} s{how}; {server.url}"
                     )
                 while not watcher.wait(timeout=1.0):
                     pass

@@ -55,11 +55,11 @@ def with_patcher(page: str, head_end: int) -> str:
     if opening < head_end or closing < 0:
         return page
     script = page[opening + len("<script>") : closing]
-    old = csp_hash(script)
+    old = csp_hash(script).strip("'")  # the policy's quotes may be written &#39;
     if not script.endswith(_SCRIPT_END) or page.count(old, 0, head_end) != 1:
         return page
     patched = script[: -len(_SCRIPT_END)] + patcher() + _SCRIPT_END
-    head = page[:head_end].replace(old, csp_hash(patched))
+    head = page[:head_end].replace(old, csp_hash(patched).strip("'"))
     return head + page[head_end:opening] + "<script>" + patched + page[closing:]
 
 
