@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from bib2table.bibtex.blocks import scan_alone, stretches
-from bib2table.bibtex.parse import parse_piece, read_text
+from bib2table.bibtex.parse import ParsedBib, parse_piece, read_text
 from bib2table.catalogue.cite import cite_data
 from bib2table.catalogue.model import (
     Catalogue,
@@ -57,6 +57,8 @@ from bib2table.watch import Stamp, stamp
 
 #: More changed stretches than this are read again in full (a pasted section, a sorted file).
 MOST_PIECES = 64
+#: Nor are more stretches between the first change and the last than this.
+MOST_WINDOW = 5000
 _CROSSREF = re.compile(r"crossref", re.IGNORECASE)
 
 
@@ -175,29 +177,50 @@ class Builder:
         while kept_end < limit - first and old[-1 - kept_end] == pieces[-1 - kept_end]:
             kept_end += 1
         old_end, new_end = len(old) - kept_end, len(pieces) - kept_end
-        if (old_end - first) + (new_end - first) > MOST_PIECES:
+        if (old_end - first) + (new_end - first) > MOST_WINDOW:
             return None
         if first and scan_alone(old[first - 1]) is None:
             return None  # an entry before the change may run on into it
-        for piece, group in zip(old[first:old_end], state.entries[first:old_end], strict=True):
-            blocks = scan_alone(piece)
+        # Between the first and the last difference, pieces found unchanged (moved, or between
+        # two edits) keep what was made of them; the others are read.
+        unused: dict[str, list[int]] = {}
+        for index in range(old_end - 1, first - 1, -1):
+            unused.setdefault(old[index], []).append(index)
+        reused: list[int | None] = []
+        for piece in pieces[first:new_end]:
+            found = unused.get(piece)
+            reused.append(found.pop() if found else None)
+        if sum(index is None for index in reused) > MOST_PIECES:
+            return None
+        gone_pieces = [i for indexes in unused.values() for i in indexes]
+        for gone_piece in gone_pieces:
+            blocks = scan_alone(old[gone_piece])
             if blocks is None or any(b.kind in ("string", "preamble") for b in blocks):
                 return None
-            if [b.key for b in blocks if b.kind == "entry"] != [e.key for e in group]:
+            if [b.key for b in blocks if b.kind == "entry"] != [
+                e.key for e in state.entries[gone_piece]
+            ]:
                 return None
+        if any(i is not None and scan_alone(old[i]) is None for i in reused):
+            return None
         line = state.starts[first]
-        parsed = []
-        for piece in pieces[first:new_end]:
-            if _CROSSREF.search(piece):
-                return None
-            read = parse_piece(piece, old_catalogue.source, line, loaded.parsed.strings)
-            if read is None or read.strings or read.preambles:
-                return None
-            if any(p.severity is Severity.ERROR for p in read.problems):
-                return None
-            parsed.append(read)
+        parsed: list[ParsedBib] = []
+        groups: list[list[Entry]] = []
+        for piece, was in zip(pieces[first:new_end], reused, strict=True):
+            if was is not None:
+                groups.append(state.entries[was])
+            else:
+                if _CROSSREF.search(piece):
+                    return None
+                read = parse_piece(piece, old_catalogue.source, line, loaded.parsed.strings)
+                if read is None or read.strings or read.preambles:
+                    return None
+                if any(p.severity is Severity.ERROR for p in read.problems):
+                    return None
+                parsed.append(read)
+                groups.append([])  # filled in once modelled
             line += piece.count("\n")
-        removed = [e for group in state.entries[first:old_end] for e in group]
+        removed = [e for index in gone_pieces for e in state.entries[index]]
         gone = Counter(e.key.lower() for e in removed)
         added = Counter(e.key.lower() for read in parsed for e in read.entries)
         for key, count in added.items():
@@ -210,10 +233,12 @@ class Builder:
             old_catalogue.macros,
             state.vocabulary,
         )
-        groups, at = [], 0
-        for read in parsed:
-            groups.append(made[at : at + len(read.entries)])
-            at += len(read.entries)
+        at, reads = 0, iter(parsed)
+        for number, was in enumerate(reused):
+            if was is None:
+                count = len(next(reads).entries)
+                groups[number] = made[at : at + count]
+                at += count
         entries = state.entries[:first] + groups + state.entries[old_end:]
         in_order = [e for group in entries for e in group]
         if not in_order:
