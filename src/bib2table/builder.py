@@ -74,7 +74,8 @@ class _State:
     entries: list[list[Entry]]
     loaded: Loaded
     vocabulary: dict[str, str]
-    years: tuple[int, int] | None
+    #: how many entries have each year
+    years: Counter[int]
     keys: Counter[str]
     #: the other files the build read, as they were
     others: Stamp
@@ -150,7 +151,7 @@ class Builder:
             entries,
             loaded,
             vocabulary_of(loaded.settings, (e.keywords for e in in_order)),
-            _years(in_order),
+            Counter(e.year for e in in_order if e.year is not None),
             Counter(e.key.lower() for e in in_order),
             others,
         )
@@ -192,7 +193,7 @@ class Builder:
             reused.append(found.pop() if found else None)
         if sum(index is None for index in reused) > MOST_PIECES:
             return None
-        gone_pieces = [i for indexes in unused.values() for i in indexes]
+        gone_pieces = sorted(i for indexes in unused.values() for i in indexes)
         for gone_piece in gone_pieces:
             blocks = scan_alone(old[gone_piece])
             if blocks is None or any(b.kind in ("string", "preamble") for b in blocks):
@@ -243,14 +244,24 @@ class Builder:
         in_order = [e for group in entries for e in group]
         if not in_order:
             return None
-        vocabulary = vocabulary_of(settings, (e.keywords for e in in_order))
-        years = _years(in_order)
-        if vocabulary != state.vocabulary or years != state.years:
+        # The same keywords in the same place of the file give the same vocabulary.
+        in_place = all(was is None for was in reused)
+        same_keywords = in_place and _keywords(removed) == _keywords(made)
+        if not same_keywords and (
+            vocabulary_of(settings, (e.keywords for e in in_order)) != state.vocabulary
+        ):
+            return None
+        years = state.years.copy()
+        years.subtract(e.year for e in removed if e.year is not None)
+        years.update(e.year for e in made if e.year is not None)
+        if _span(years) != _span(state.years):
             return None
         for entry in removed:
             self._known.pop(id(entry), None)
         ordered = sort_entries(in_order, settings, self._known)
-        counted = Counter(label for e in ordered for label in e.categories)
+        counted = Counter({c.label: c.count for c in old_catalogue.categories})
+        counted.subtract(label for e in removed for label in e.categories)
+        counted.update(label for e in made for label in e.categories)
         categories = tuple(
             dataclasses.replace(c, count=counted[c.label]) for c in old_catalogue.categories
         )
@@ -272,25 +283,42 @@ class Builder:
         keys = state.keys
         keys.subtract(gone)
         keys.update(added)
+        for key in gone:
+            if keys[key] <= 0:
+                del keys[key]
+        window = _starts(pieces[first:new_end], state.starts[first])
+        shift = line - (state.starts[old_end] if old_end < len(old) else line)
+        after = state.starts[old_end:]
         self._state = _State(
             text,
             pieces,
-            state.starts[:first] + _starts(pieces[first:], state.starts[first]),
+            state.starts[:first] + window + ([s + shift for s in after] if shift else after),
             entries,
             new_loaded,
-            vocabulary,
+            state.vocabulary,
             years,
-            +keys,
+            keys,
             state.others,
         )
         return Change(new_loaded, new_problems, patch)
 
     def _patch(self, old: Catalogue, new: Catalogue, made: list[Entry]) -> dict[str, Any]:
         """How the page of ``old`` becomes the page of ``new`` (see the module's text)."""
-        where = {id(entry): n for n, entry in enumerate(old.entries)}
-        order: list[Any] = []
+        before, after = old.entries, new.entries
+        same = 0
+        for one, other in zip(before, after, strict=False):
+            if one is not other:
+                break
+            same += 1
+        tail = 0
+        for one, other in zip(reversed(before), reversed(after), strict=False):
+            if one is not other or tail >= min(len(before), len(after)) - same:
+                break
+            tail += 1
+        where = {id(entry): n for n, entry in enumerate(before[same : len(before) - tail], same)}
+        order: list[Any] = [[0, same]] if same else []
         fresh: list[Entry] = []
-        for entry in new.entries:
+        for entry in after[same : len(after) - tail]:
             at = where.get(id(entry))
             if at is None:
                 order.append(len(fresh))
@@ -299,6 +327,10 @@ class Builder:
                 order[-1][1] += 1
             else:
                 order.append([at, 1])
+        if tail and order and isinstance(order[-1], list) and sum(order[-1]) == len(before) - tail:
+            order[-1][1] += tail
+        elif tail:
+            order.append([len(before) - tail, tail])
         items, rows, cited = self._fresh(new, fresh)
         together = zip(items, rows, cited["entries"], strict=True)
         fresh_items = [[item, row, entry] for item, row, entry in together]
@@ -334,10 +366,15 @@ def _starts(pieces: list[str], first: int) -> list[int]:
     return starts
 
 
-def _years(entries: list[Entry]) -> tuple[int, int] | None:
-    """The first and last year of the entries (what the page's chart spans)."""
-    years = [e.year for e in entries if e.year is not None]
-    return (min(years), max(years)) if years else None
+def _span(years: Counter[int]) -> tuple[int, int] | None:
+    """The first and last year entries have (what the page's chart spans)."""
+    present = [year for year, count in years.items() if count > 0]
+    return (min(present), max(present)) if present else None
+
+
+def _keywords(entries: list[Entry]) -> list[str]:
+    """Every keyword of ``entries``, in order."""
+    return [keyword for entry in entries for keyword in entry.keywords]
 
 
 def _totals(catalogue: Catalogue) -> dict[str, Any]:
