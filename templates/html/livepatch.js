@@ -9,10 +9,33 @@
 // Safety: the rows come from the server that made this page, escaped as its rows are; they
 // are parsed into the inert <template> as the page's own rows are (papers.js).
 var patchGeneration = 0;
+// The citations are read when first needed (a large page's are long): until then the patches
+// wait here, and are applied to them then.
+var citePatches = [], readCitations = citations;
+citations = function () {
+  var data = readCitations();
+  if (citePatches.length) {
+    var waiting = citePatches;
+    citePatches = [];
+    waiting.forEach(function (patch) { patchCitations(data, patch); });
+  }
+  return data;
+};
+function patchCitations(data, patch) {
+  var entries = [];
+  patch.order.forEach(function (run) {
+    if (typeof run === "number") entries.push(patch.fresh[run][2]);
+    else for (var n = run[0]; n < run[0] + run[1]; n++) entries.push(data.entries[n] || ["", []]);
+  });
+  data.entries = entries;
+  Object.keys(patch.strings).forEach(function (macro) { data.strings[macro] = patch.strings[macro]; });
+}
+
 function applyPatch(patch) {
-  var cite = citations();
-  var old = records, first = rowStart(0), last = rowStart(old.length);
-  if (first < 0 || last < 0 || cite.entries.length !== old.length) throw new Error("no rows");
+  var old = records, first = rowStart(0), end = rowMarkup.lastIndexOf("</tbody>");
+  if (first < 0 || end < first) throw new Error("no rows");
+  // Where the row of paper n starts; the end of the last row is the end of the rows.
+  var startOf = function (n) { return n === old.length ? end : rowStart(n); };
   patchGeneration += 1;
   var kept = {};
   patch.order.forEach(function (run) {
@@ -24,7 +47,7 @@ function applyPatch(patch) {
   old.forEach(function (record) {
     if (record.keptIn !== patchGeneration) replaced[record.key] = record;
   });
-  var next = [], items = [], cited = [], parts = [], reopen = [];
+  var next = [], items = [], parts = [], reopen = [];
   patch.order.forEach(function (run) {
     if (typeof run === "number") {
       var fresh = patch.fresh[run], data = fresh[0];
@@ -43,23 +66,23 @@ function applyPatch(patch) {
       record.keptIn = patchGeneration;
       next.push(record);
       items.push(data);
-      cited.push(fresh[2]);
       parts.push(fresh[1]);
       return;
     }
-    parts.push(rowMarkup.slice(rowStart(run[0]), rowStart(run[0] + run[1])));
+    var from = startOf(run[0]), to = startOf(run[0] + run[1]);
+    if (from < 0 || to < 0) throw new Error("no rows");
+    parts.push(rowMarkup.slice(from, to));
     for (var n = run[0]; n < run[0] + run[1]; n++) {
       old[n].i = next.length;
       next.push(old[n]);
       items.push(pageData.entries[n]);
-      cited.push(cite.entries[n]);
     }
   });
-  rowMarkup = rowMarkup.slice(0, first) + parts.join("") + rowMarkup.slice(last);
+  rowMarkup = rowMarkup.slice(0, first) + parts.join("") + rowMarkup.slice(end);
   records = next;
   pageData.entries = items;
-  cite.entries = cited;
-  Object.keys(patch.strings).forEach(function (macro) { cite.strings[macro] = patch.strings[macro]; });
+  if (citeData) patchCitations(citeData, patch);
+  else citePatches.push(patch);
   rowStarts = new Int32Array(records.length + 1);
   rowsFound = 0;
   rowsAt = rowMarkup.indexOf("<tbody>");
