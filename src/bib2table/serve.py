@@ -195,7 +195,7 @@ class Site:
                 self._condition.wait_for(lambda: not self._building or self._closing)
                 documents, maker, built = self._documents, self._maker, self._made
             if documents is None and maker is not None:
-                documents = maker()
+                documents = _made(maker)
                 with self._condition:
                     if self._made == built:
                         self._documents, self._maker = documents, None
@@ -410,6 +410,21 @@ def documents_of(preview: Preview, loaded: Loaded, catalogue: Catalogue) -> dict
         else:
             documents[name] = Document("text/plain; charset=utf-8", output.text.encode())
     return documents
+
+
+def _made(maker: Maker) -> dict[str, Document]:
+    """The documents ``maker`` makes; if it fails, a page that says so (a bug: the catalogue
+    was built, only its page could not be made)."""
+    try:
+        return maker()
+    except Exception as exc:
+        if os.environ.get("BIB2TABLE_DEBUG"):
+            raise
+        bug = (
+            f"bib2table: unexpected error ({type(exc).__name__}: {exc}) while making the page. "
+            "This is a bug in bib2table: please report it; save again to rebuild in full.\n"
+        )
+        return {"/": Document("text/plain; charset=utf-8", bug.encode())}
 
 
 def _kind(problem: Problem) -> Kind:
