@@ -185,17 +185,43 @@ def test_an_edited_entry_is_patched_and_a_new_string_is_not(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    "change",
+    ("change", "quick"),
     [
-        "@preamble{{\\newcommand{\\x}{y}}}\n",
-        "@comment{a note}\n",
-        "@article{key1,\n  title = {A second key1},\n}\n",
-        "@article{child,\n  title = {Child},\n  crossref = {key1},\n}\n",
-        "@article{open,\n  title = {Not closed},\n",
+        ("@preamble{{\\newcommand{\\x}{y}}}\n", False),
+        ("@comment{a note}\n", True),  # a comment changes nothing shown
+        ("@article{key1,\n  title = {A second key1},\n}\n", False),
+        ("@article{child,\n  title = {Child},\n  crossref = {key1},\n}\n", False),
+        ("@article{open,\n  title = {Not closed},\n", False),
+        ("@xdata{common,\n  journal = {J},\n}\n", False),
+        ("@article{user,\n  title = {U},\n  XData = {common},\n}\n", False),
+        ("@set{both,\n  entryset = {key1,key2},\n}\n", False),
+        ("@article{rel,\n  title = {R},\n  related = {key1},\n}\n", False),
+        ("@article{alias,\n  title = {A},\n  ids = {other},\n}\n", False),
+        ("@article{undef,\n  title = {U},\n  journal = nowhere,\n}\n", False),
+        ("@article{unknown,\n  title = {\\unheardof U},\n}\n", False),
+        ("@article{late,\n  title = {L},\n}\n@string{late = {Late}}\n", False),
+        ("@article{math,\n  title = {$x^2$ and $\\ell_1$},\n  year = 2001,\n}\n", True),
+        ("@article{dated,\n  title = {D},\n  year = 2001,\n  date = {2002-03},\n}\n", True),
     ],
-    ids=["preamble", "comment", "duplicate-key", "crossref", "unclosed"],
+    ids=[
+        "preamble",
+        "comment",
+        "duplicate-key",
+        "crossref",
+        "unclosed",
+        "xdata",
+        "xdata-user",
+        "set",
+        "related",
+        "ids",
+        "undefined-string",
+        "unknown-macro",
+        "string-after-entry",
+        "math",
+        "date-and-year",
+    ],
 )
-def test_what_is_not_local_is_built_in_full(tmp_path: Path, change: str) -> None:
+def test_what_is_not_local_is_built_in_full(tmp_path: Path, change: str, quick: bool) -> None:
     bib = Bib()
     for n in range(4):
         bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, False)
@@ -205,7 +231,6 @@ def test_what_is_not_local_is_built_in_full(tmp_path: Path, change: str) -> None
     rebuild(preview, None, builder)
     source.write_text(bib.text() + "\n" + change, encoding="utf-8")
     outcome = rebuild(preview, None, builder)
-    quick = change.startswith("@comment")  # a comment changes nothing shown
     assert (outcome.patch is not None) is quick
     if outcome.documents is not None:
         assert served(outcome) == fresh(source)
@@ -219,3 +244,23 @@ def _restore_cache_dir() -> object:
         os.environ.pop("BIB2TABLE_CACHE_DIR", None)
     else:
         os.environ["BIB2TABLE_CACHE_DIR"] = before
+
+
+def test_each_entry_sees_the_string_values_defined_before_it(tmp_path: Path) -> None:
+    """BibTeX's order: each entry sees the @string values defined before it; an edit of an
+    entry in such a file is built as in a fresh run."""
+    text = (
+        "@string{j = {First}}\n@article{a,\n  title = {A},\n  journal = j,\n  year = 2000,\n}\n"
+        "@string{j = {Second}}\n@article{b,\n  title = {B},\n  journal = j,\n  year = 2001,\n}\n"
+    )
+    source = write(tmp_path / "refs.bib", text)
+    preview = Preview(source, FORMATS, cache=False)
+    builder = Builder(source)
+    rebuild(preview, None, builder)
+    for title in ("A edited", "B edited", "A again"):
+        text = re.sub(rf"title = \{{{title[0]}[^}}]*\}}", f"title = {{{title}}}", text)
+        source.write_text(text, encoding="utf-8")
+        outcome = rebuild(preview, None, builder)
+        assert served(outcome) == fresh(source)
+        csv = served(outcome)["/refs.csv"]
+        assert b"First" in csv and b"Second" in csv and title.encode() in csv

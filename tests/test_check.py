@@ -342,12 +342,22 @@ def test_several_files_and_an_unreadable_one(folder: Path) -> None:
     good = write(folder / "good.bib", CLEAN)
     bad = folder / "binary.bib"
     bad.write_bytes(b"\0\1\2 not bibtex")
-    result = run(good, bad, "--check")
+    result = run(good, bad, "--check", "--each")
     assert result.exit_code == 1
     assert f"{bad}: error: " in result.stdout
     assert "binary file" in result.stdout
     assert f"bib2table: {good}: check passed: 2 entries" in result.stderr
     assert f"bib2table: {bad}: check failed: 0 entries, 1 error" in result.stderr
+
+
+def test_an_unreadable_file_fails_the_bibliography_it_is_part_of(folder: Path) -> None:
+    good = write(folder / "good.bib", CLEAN)
+    bad = folder / "binary.bib"
+    bad.write_bytes(b"\0\1\2 not bibtex")
+    result = run(good, bad, "--check")
+    assert result.exit_code == 1
+    assert f"{bad}: error: " in result.stdout
+    assert f"bib2table: {good} {bad}: check failed: 0 entries, 1 error" in result.stderr
 
 
 def test_bad_settings_are_an_error_finding(tmp_path: Path) -> None:
@@ -395,11 +405,13 @@ def test_format_needs_check(folder: Path) -> None:
     assert "--format says how --check reports" in result.stderr
 
 
-def test_several_inputs_need_check(folder: Path) -> None:
+@pytest.mark.parametrize("args", [["--html"], ["--check", "--md", "--update", "{readme}"]])
+def test_each_goes_with_check_alone(folder: Path, args: list[str]) -> None:
     bib = write(folder / "refs.bib", CLEAN)
-    result = run(bib, bib, "--html")
+    readme = write(folder / "README.md", "x\n")
+    result = run(bib, bib, "--each", *[a.format(readme=readme) for a in args])
     assert result.exit_code == 2
-    assert "several INPUT files only with --check" in result.stderr
+    assert "--each says how --check reads several INPUT files" in result.stderr
 
 
 def test_readme_documents_every_finding() -> None:

@@ -630,8 +630,8 @@ CP1252_BIB = (
 def test_windows_1252_file_without_the_option_is_read_with_a_warning(tmp_path: Path) -> None:
     """No --encoding: UTF-8, else Windows-1252 with a warning that says how to be explicit.
 
-    (``bib2table -h``: "default: UTF-8; a file that is not UTF-8 is read as Windows-1252, with
-    a warning".)
+    (``bib2table -h``: "default: UTF-8 […]; another file that is not UTF-8 is read as
+    Windows-1252 or as detected, with a warning naming the encoding".)
     """
     source = tmp_path / "legacy.bib"
     source.write_bytes(CP1252_BIB)
@@ -641,6 +641,7 @@ def test_windows_1252_file_without_the_option_is_read_with_a_warning(tmp_path: P
     assert (warning["file"], warning["line"], warning["key"]) == (str(source), "2", None)
     assert warning["warning"]  # the first byte that is not UTF-8 (0xe9) is on line 2
     assert "0xe9" in warning["reason"]
+    assert "read as cp1252" in warning["reason"]
     assert "--encoding" in warning["reason"]
     headers, rows = csv_table(result.stdout)
     assert rows[0][headers.index("Author")] == "Hans Müller"
@@ -1009,8 +1010,8 @@ WARNINGS = [
         "@article{w,\n  title = {T},\n  journal = jnl,\n  year = 2001\n}\n",
         "w",
         (1, 3),  # the entry's line or the field's
-        "undefined string 'jnl' is kept as written",
-        "jnl",
+        "undefined @string 'jnl' is empty, as BibTeX makes it",
+        "T",
         id="undefined-string-macro",
     ),
     pytest.param(

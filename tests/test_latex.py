@@ -27,7 +27,7 @@ from bib2table.bibtex.latex import decode
         pytest.param(r"\emph{Deep} \textbf{nets}", "Deep nets", id="font_commands"),
         pytest.param(r"\href{https://x.org/a%20b}{the text}", "the text", id="href_keeps_text"),
         pytest.param(r"\url{https://x.org/~a%20b}", "https://x.org/~a%20b", id="url_verbatim"),
-        pytest.param(r"$O(n^2)$ with $\alpha$", "O(n^2) with α", id="math_readable"),
+        pytest.param(r"$O(n^2)$ with $\alpha$", "O(n²) with α", id="math_readable"),
         pytest.param("``quoted''", "“quoted”", id="tex_quotes"),
         pytest.param("Cian O'Donnell", "Cian O'Donnell", id="apostrophe_kept"),
         pytest.param("two\n   lines", "two lines", id="whitespace_folded"),

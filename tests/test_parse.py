@@ -61,10 +61,16 @@ def test_duplicated_field_keeps_entry_with_first_value() -> None:
     assert [p.severity for p in parsed.problems] == [Severity.WARNING]
 
 
-def test_undefined_macro_is_kept_and_reported_when_read() -> None:
+def test_undefined_macro_is_empty_and_noted_when_read() -> None:
     fields = parse_text("@misc{k, journal = jacm}", "t.bib").entries[0].fields
+    assert fields["journal"] == ""
+    assert fields.undefined == ["jacm"]
+
+
+def test_undefined_macro_is_kept_when_the_settings_say_so() -> None:
+    fields = parse_text("@misc{k, journal = jacm}", "t.bib", keep_undefined=True).entries[0].fields
     assert fields["journal"] == "jacm"
-    assert fields.warnings == ["undefined string 'jacm' is kept as written"]
+    assert fields.undefined == ["jacm"]
 
 
 def test_entry_without_key_is_reported() -> None:

@@ -109,7 +109,7 @@ def test_the_hooks_file_offers_both_hooks() -> None:
     for hook in HOOKS.values():
         assert hook["language"] == "python"
         assert hook["name"] and hook["description"]
-    assert HOOKS["bib2table-check"]["entry"] == "bib2table --check"
+    assert HOOKS["bib2table-check"]["entry"] == "bib2table --check --each"
     assert HOOKS["bib2table-readme"]["pass_filenames"] is False
 
 

@@ -81,19 +81,34 @@ def test_an_exception_that_does_not_pickle_still_says_what_it_was() -> None:
 def test_a_signal_here_ends_the_worker_too() -> None:
     """SIGINT while this side works (the default handler raises KeyboardInterrupt): the call
     ends with it, and the worker is gone."""
+    # Python's own handler, also when this process was started with SIGINT ignored (in the
+    # background by a shell without job control).
+    default = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_at_work()
+    finally:
+        signal.signal(signal.SIGINT, default)
+
+
+def _interrupted_at_work() -> None:
     before = children()
-    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    here = os.getpid()
+    working = threading.Event()
+    # Sent once this side is at work on its half (which takes far longer than that).
+    sender = threading.Thread(
+        target=lambda: working.wait(60) and os.kill(here, signal.SIGINT), daemon=True
+    )
 
     def slow(n: int) -> str:
-        time.sleep(0.001)
+        if os.getpid() == here:
+            working.set()
+        time.sleep(0.002)
         return big(n)
 
-    timer.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            map_in_halves(slow, list(range(MINIMUM * 2)))
-    finally:
-        timer.cancel()
+    sender.start()
+    with pytest.raises(KeyboardInterrupt):
+        map_in_halves(slow, list(range(MINIMUM * 4)))
+    sender.join()
     assert children() == before
 
 

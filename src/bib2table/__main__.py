@@ -31,6 +31,10 @@ def main() -> None:
         command(prog_name="bib2table")
     except Interrupted as exc:
         sys.exit(exc.status)
+    finally:
+        # The run is over, its outputs written or not; Python's own exit would put the default
+        # handlers back, so that a signal now would end it as killed, not with its status.
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 if __name__ == "__main__":

@@ -59,7 +59,9 @@ from bib2table.watch import Stamp, stamp
 MOST_PIECES = 64
 #: Nor are more stretches between the first change and the last than this.
 MOST_WINDOW = 5000
-_CROSSREF = re.compile(r"crossref", re.IGNORECASE)
+#: What links entries to each other (crossref, biblatex's xdata, sets, related entries and
+#: aliases): where it appears, only the whole file says what an entry holds.
+_LINKED = re.compile(r"crossref|xdata|entryset|related|\bids\s*=|@\s*set\s*[{(]", re.IGNORECASE)
 
 
 @dataclass
@@ -131,7 +133,14 @@ class Builder:
         build; the build is kept only if the file still holds that text)."""
         self.forget()
         catalogue = loaded.catalogue
-        if before is None or _CROSSREF.search(before) or not catalogue.entries:
+        if before is None or _LINKED.search(before) or not catalogue.entries:
+            return
+        # Every entry sees every @string (they all come before the entries), so that an entry
+        # read on its own sees what it would see in the file.
+        defined = len(loaded.parsed.string_history)
+        if any(getattr(e.strings, "seen", defined) != defined for e in catalogue.entries):
+            return
+        if len(loaded.parsed.files) > 1:
             return
         if any(p.severity is Severity.ERROR for p in catalogue.problems):
             return
@@ -211,10 +220,16 @@ class Builder:
             if was is not None:
                 groups.append(state.entries[was])
             else:
-                if _CROSSREF.search(piece):
+                if _LINKED.search(piece):
                     return None
-                read = parse_piece(piece, old_catalogue.source, line, loaded.parsed.strings)
-                if read is None or read.strings or read.preambles:
+                read = parse_piece(
+                    piece,
+                    old_catalogue.source,
+                    line,
+                    loaded.parsed.string_history,
+                    loaded.settings.keep_undefined,
+                )
+                if read is None or read.string_history or read.preambles or read.undefined:
                     return None
                 if any(p.severity is Severity.ERROR for p in read.problems):
                     return None
@@ -228,12 +243,15 @@ class Builder:
             if count > 1 or state.keys[key] - gone[key] > 0:
                 return None
         settings = loaded.settings
-        made, warnings = model_entries(
+        modelled = model_entries(
             [e for read in parsed for e in read.entries],
             settings,
             old_catalogue.macros,
             state.vocabulary,
         )
+        if modelled is None:
+            return None
+        made, warnings = modelled
         at, reads = 0, iter(parsed)
         for number, was in enumerate(reused):
             if was is None:

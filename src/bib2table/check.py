@@ -14,7 +14,7 @@ import difflib
 import json
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,24 +50,42 @@ def check_file(
     source: Path, config: Path | None = None, encoding: str | None = None, cache: bool = True
 ) -> tuple[Loaded | None, list[Problem]]:
     """Check one input (``.bib`` or ``.csv``); what stops reading it is a finding too."""
+    return check_sources((source,), config, encoding, cache)
+
+
+def check_sources(
+    sources: Sequence[Path],
+    config: Path | None = None,
+    encoding: str | None = None,
+    cache: bool = True,
+) -> tuple[Loaded | None, list[Problem]]:
+    """Check inputs that make one bibliography (or one ``.csv``); what stops reading them is
+    a finding too."""
     try:
-        loaded = load(source, config, encoding, cache)
-        text = None if is_spreadsheet(source) else read_text(source, encoding)[0]
+        loaded = load(sources, config, encoding, cache)
+        texts = None
+        if not is_spreadsheet(sources[0]):
+            texts = [(read_text(s, encoding)[0], str(s)) for s in sources]
     except Bib2TableError as exc:
-        return None, [Problem(str(source), 0, "", str(exc))]
-    return loaded, check(loaded, text)
+        named = next((s for s in sources if str(s) in str(exc)), sources[0])
+        return None, [Problem(str(named), 0, "", str(exc))]
+    return loaded, check(loaded, texts)
 
 
-def check(loaded: Loaded, text: str | None = None) -> list[Problem]:
-    """Every problem of ``loaded`` (and of its source ``text``, when it is BibTeX), sorted."""
+def check(loaded: Loaded, text: str | Sequence[tuple[str, str]] | None = None) -> list[Problem]:
+    """Every problem of ``loaded`` (and of its BibTeX source: a ``text``, or several
+    ``(text, file name)``), sorted."""
     catalogue = loaded.catalogue
     name = catalogue.source
-    entries = sorted(catalogue.entries, key=lambda e: e.line)
+    texts = [(text, name)] if isinstance(text, str) else list(text or ())
+    order = {file: n for n, (_, file) in enumerate(texts)}
+    entries = sorted(catalogue.entries, key=lambda e: (order.get(e.file, 0), e.line))
     found: list[Problem] = []
-    duplicates = _duplicate_keys(text, name) if text is not None else []
+    duplicates = _duplicate_keys(texts)
     found += duplicates
     found += _lookalike_keys(entries, name)
-    found += _text_braces(text, name) if text is not None else []
+    for source, file in texts:
+        found += _text_braces(source, file)
     found += _duplicate_papers(entries, name)
     found += _vocabulary(entries, loaded, name)
     found += _displayed(entries, loaded, name)
@@ -75,31 +93,41 @@ def check(loaded: Loaded, text: str | None = None) -> list[Problem]:
     found += malformed
     found += _entry_braces(entries, name)
     # What every run reports about these, the check reports more fully: both lines, an error.
-    replaced = {(p.line, p.key.lower(), "duplicate key") for p in duplicates}
-    replaced |= {(p.line, p.key.lower(), "url ") for p in malformed if "url" in p.message}
+    replaced = {(p.file, p.line, p.key.lower(), "duplicate key") for p in duplicates}
+    replaced |= {(p.file, p.line, p.key.lower(), "url ") for p in malformed if "url" in p.message}
     for problem in catalogue.problems:
         topic = next((t for t in ("duplicate key", "url ") if problem.message.startswith(t)), "")
-        if (problem.line, problem.key.lower(), topic) not in replaced:
+        if (problem.file, problem.line, problem.key.lower(), topic) not in replaced:
             found.append(problem)
-    return sorted(dict.fromkeys(found), key=lambda p: (p.file, p.line, p.key, p.message))
+    files = {file: n for n, file in enumerate(dict.fromkeys([*order, name]))}
+    return sorted(
+        dict.fromkeys(found),
+        key=lambda p: (files.get(p.file, len(files)), p.file, p.line, p.key, p.message),
+    )
 
 
-def _duplicate_keys(text: str, name: str) -> list[Problem]:
-    """Both (all) places a key is used; BibTeX itself keeps only the first."""
-    lines: dict[str, list[tuple[int, str]]] = {}
-    for block in scan(text):
-        if block.kind == "entry" and block.text and block.key:
-            lines.setdefault(block.key.lower(), []).append((block.line, block.key))
+def _duplicate_keys(texts: Sequence[tuple[str, str]]) -> list[Problem]:
+    """Both (all) places a key is used, in one file or across files; BibTeX itself keeps
+    only the first."""
+    places_of: dict[str, list[tuple[str, int, str]]] = {}
+    for text, file in texts:
+        for block in scan(text):
+            if block.kind == "entry" and block.text and block.key:
+                places_of.setdefault(block.key.lower(), []).append((file, block.line, block.key))
     problems = []
-    for places in lines.values():
+    for places in places_of.values():
         if len(places) < 2:
             continue
-        for line, key in places:
-            others = ", ".join(str(other) for other, _ in places if other != line)
-            message = f"duplicate key: also used at line {others}"
-            if line != places[0][0]:
+        for file, line, key in places:
+            others = ", ".join(
+                f"line {at}" if there == file else f"{there}:{at}"
+                for there, at, _ in places
+                if (there, at) != (file, line)
+            )
+            message = f"duplicate key: also used at {others}"
+            if (file, line) != places[0][:2]:
                 message += "; BibTeX and bib2table keep only the first"
-            problems.append(Problem(name, line, key, message))
+            problems.append(Problem(file, line, key, message))
     return problems
 
 
@@ -135,17 +163,19 @@ def _lookalike_keys(entries: list[Entry], name: str) -> list[Problem]:
             message = (
                 f"the key holds invisible or direction-changing characters ({', '.join(hidden)})"
             )
-            problems.append(Problem(name, entry.line, entry.key, message, Severity.WARNING))
+            problems.append(
+                Problem(entry.file or name, entry.line, entry.key, message, Severity.WARNING)
+            )
         earlier = first.setdefault(key_skeleton(entry.key), entry)
         if earlier is not entry and earlier.key.lower() != entry.key.lower():
             problems.append(
                 Problem(
-                    name,
+                    entry.file or name,
                     entry.line,
                     entry.key,
-                    f"key {entry.key!a} looks the same as {earlier.key!a} (line "
-                    f"{earlier.line}) but is another key: they differ in invisible characters "
-                    "or in how accents are composed",
+                    f"key {entry.key!a} looks the same as {earlier.key!a} "
+                    f"({_place(earlier, entry)}) but is another key: they differ in invisible "
+                    "characters or in how accents are composed",
                     Severity.WARNING,
                 )
             )
@@ -209,7 +239,7 @@ def _entry_braces(entries: Iterable[Entry], name: str) -> list[Problem]:
             line = entry.line + raw.count("\n", 0, inside.start() + 1)
             problems.append(
                 Problem(
-                    name,
+                    entry.file or name,
                     entry.line,
                     entry.key,
                     f"unbalanced braces: the entry runs on into another one at line {line} "
@@ -217,7 +247,7 @@ def _entry_braces(entries: Iterable[Entry], name: str) -> list[Problem]:
                 )
             )
         elif raw.count("{") != raw.count("}"):
-            problems.append(Problem(name, entry.line, entry.key, "unbalanced braces"))
+            problems.append(Problem(entry.file or name, entry.line, entry.key, "unbalanced braces"))
     return problems
 
 
@@ -234,14 +264,21 @@ def _duplicate_papers(entries: list[Entry], name: str) -> list[Problem]:
             if earlier is not entry:
                 problems.append(
                     Problem(
-                        name,
+                        entry.file or name,
                         entry.line,
                         entry.key,
-                        f"duplicate paper: same {kind} as {earlier.key} (line {earlier.line})",
+                        f"duplicate paper: same {kind} as {earlier.key} ({_place(earlier, entry)})",
                     )
                 )
                 break
     return problems
+
+
+def _place(earlier: Entry, entry: Entry) -> str:
+    """Where ``earlier`` is, seen from ``entry``: its line, or its file and line."""
+    if earlier.file == entry.file:
+        return f"line {earlier.line}"
+    return f"{earlier.file}:{earlier.line}"
 
 
 def _paper(entry: Entry) -> _Paper:
@@ -277,7 +314,7 @@ def _vocabulary(entries: Iterable[Entry], loaded: Loaded, name: str) -> list[Pro
                 if lookup.label(keyword) is None:
                     problems.append(
                         Problem(
-                            name,
+                            entry.file or name,
                             entry.line,
                             entry.key,
                             f"keyword {keyword!r} is not a category{_suggest(keyword, known)}",
@@ -289,7 +326,7 @@ def _vocabulary(entries: Iterable[Entry], loaded: Loaded, name: str) -> list[Pro
             wanted = f" ({listed})" if known else ""
             problems.append(
                 Problem(
-                    name,
+                    entry.file or name,
                     entry.line,
                     entry.key,
                     f"no category: give it one in its {fields} field{wanted}",
@@ -324,11 +361,11 @@ def _displayed(entries: Iterable[Entry], loaded: Loaded, name: str) -> list[Prob
             message = f"no {column.label.lower()}: none of {fields} is given"
             if len(column.fields) == 1:
                 message = f"no {column.label.lower()}: {fields} is missing or empty"
-            problems.append(Problem(name, entry.line, entry.key, message, severity))
+            problems.append(Problem(entry.file or name, entry.line, entry.key, message, severity))
         if linked and not entry.url:
             problems.append(
                 Problem(
-                    name,
+                    entry.file or name,
                     entry.line,
                     entry.key,
                     "no link: give a url, a doi or an arXiv eprint",
@@ -344,12 +381,14 @@ def _links(entries: Iterable[Entry], name: str) -> list[Problem]:
     for entry in entries:
         url = url_field(entry.fields)
         if url and _malformed(url):
-            problems.append(Problem(name, entry.line, entry.key, f"malformed url {_short(url)!r}"))
+            problems.append(
+                Problem(entry.file or name, entry.line, entry.key, f"malformed url {_short(url)!r}")
+            )
         raw_doi = entry.fields.get("doi", "").strip()
         if raw_doi and not doi_of(raw_doi):
             problems.append(
                 Problem(
-                    name,
+                    entry.file or name,
                     entry.line,
                     entry.key,
                     f"malformed doi {_short(raw_doi)!r}: a DOI looks like 10.1234/name",

@@ -19,7 +19,7 @@ from bib2table.bibtex.parse import ParsedBib
 from bib2table.catalogue.selection import Selection
 from bib2table.catalogue.settings import Settings
 from bib2table.check import FORMATS as CHECK_FORMATS
-from bib2table.check import check_file, escape_line, format_problems, has_errors, summary
+from bib2table.check import check_sources, escape_line, format_problems, has_errors, summary
 from bib2table.errors import Bib2TableError, Interrupted, OutputError
 from bib2table.files import text_encoding
 from bib2table.outputs.update import read_document, replace_section, stale
@@ -153,6 +153,12 @@ class _Build(_Command):
     help="Validate INPUT (one or more files) and write nothing; exit 1 on any error.",
 )
 @click.option(
+    "--each",
+    is_flag=True,
+    help="With --check: check each INPUT as a bibliography of its own (as the pre-commit hook "
+    "does), not all of them as one.",
+)
+@click.option(
     "--format",
     "report_format",
     type=click.Choice(CHECK_FORMATS),
@@ -213,8 +219,9 @@ class _Build(_Command):
     "--encoding",
     metavar="NAME",
     callback=lambda _ctx, _param, value: _encoding(value),
-    help="Encoding of INPUT, e.g. latin-1 [default: UTF-8; a file that is not UTF-8 is read "
-    "as Windows-1252, with a warning].",
+    help="Encoding of INPUT, e.g. latin-1 [default: UTF-8, or what a JabRef '% Encoding:' line "
+    "says; another file that is not UTF-8 is read as Windows-1252 or as detected, with a "
+    "warning naming the encoding].",
 )
 @click.option(
     "--no-cache",
@@ -236,6 +243,7 @@ def main(
     out_dir: Path | None,
     update: Path | None,
     check: bool,
+    each: bool,
     report_format: str | None,
     categories: tuple[str, ...],
     since: int | None,
@@ -255,12 +263,14 @@ def main(
 
     Categories come from each entry's keywords; settings (title, intro, columns, categories,
     sort order) from bib2table.toml. Every entry is either in the output or reported on
-    standard error as FILE:LINE: KEY: REASON. An INPUT ending in .csv is a spreadsheet in
-    the catalogue's CSV shape.
+    standard error as FILE:LINE: KEY: REASON. Several INPUT files are one bibliography, read
+    in order as BibTeX reads them (@string macros in the first, entries in the next). An
+    INPUT ending in .csv is a spreadsheet in the catalogue's CSV shape.
 
     \b
     Examples:
       bib2table compression.bib --html -o index.html
+      bib2table strings.bib refs.bib --html -o refs.html
       bib2table compression.bib --markdown > catalogue.md
       bib2table compression.bib --html --md --csv --out-dir site/
       bib2table refs.bib --csv --config lab.toml -o refs.csv
@@ -284,7 +294,7 @@ def main(
     chosen = list(dict.fromkeys(["html", *formats] if serve else formats))
     selection = Selection(categories, since, until, search or "")
     job = _Job(
-        sources[0],
+        sources,
         chosen,
         output,
         out_dir,
@@ -296,10 +306,10 @@ def main(
         verbose,
     )
     _check_serving(job, check, watch, serve, port, poll)
-    _check_usage(job, len(sources), check, report_format, selection, watch, serve)
+    _check_usage(job, check, each, report_format, selection, watch, serve)
     if not check:
         try:
-            check_targets(_target_paths(job), files_read(job.source, job.config, job.template))
+            check_targets(_target_paths(job), files_read(job.sources, job.config, job.template))
         except Bib2TableError as exc:
             raise click.ClickException(str(exc)) from None
     if serve:
@@ -307,7 +317,8 @@ def main(
 
     def run() -> int:
         if check:
-            return _check(sources, job, selection, report_format or "text")
+            groups: list[tuple[Path, ...]] = [(s,) for s in sources] if each else [sources]
+            return _check(groups, job, selection, report_format or "text")
         return _build(job, selection, watching=watch)
 
     if not watch:
@@ -356,9 +367,9 @@ def _stopped() -> NoReturn:
 
 @dataclass(frozen=True)
 class _Job:
-    """What to build from which input, as the options say."""
+    """What to build from which inputs, as the options say."""
 
-    source: Path
+    sources: tuple[Path, ...]
     formats: list[str]
     output: Path | None
     out_dir: Path | None
@@ -369,19 +380,25 @@ class _Job:
     cache: bool
     verbose: bool = False
 
+    @property
+    def source(self) -> Path:
+        """The input the outputs are named after: the last (entries come after abbreviations)."""
+        return self.sources[-1]
+
 
 def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
     """One ordinary run: build the outputs, write them, report; the exit status."""
     try:
         progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
         try:
-            loaded = load(job.source, job.config, job.encoding, job.cache, progress)
+            loaded = load(job.sources, job.config, job.encoding, job.cache, progress)
             if job.verbose:
                 click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)
             if watching and not _complete(loaded.parsed):
                 _report(loaded.catalogue.problems)
+                inputs = ", ".join(str(s) for s in job.sources)
                 click.echo(
-                    f"bib2table: {job.source} does not read cleanly; outputs left as they "
+                    f"bib2table: {inputs} does not read cleanly; outputs left as they "
                     "were until it does",
                     err=True,
                 )
@@ -392,7 +409,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
             if progress is not None:
                 progress.finish()
         targets = _targets(job, outputs)
-        write_outputs(targets, files_read(job.source, job.config, job.template))
+        write_outputs(targets, files_read(job.sources, job.config, job.template))
     except Bib2TableError as exc:
         if watching:
             click.echo(f"Error: {exc}", err=True)
@@ -460,12 +477,13 @@ def _complete(parsed: ParsedBib) -> bool:
     return bool(parsed.entries) and not any(p.severity is Severity.ERROR for p in parsed.problems)
 
 
-def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str) -> int:
-    """``--check``: report every problem of every input (and a stale section); the status."""
+def _check(groups: list[tuple[Path, ...]], job: _Job, selection: Selection, fmt: str) -> int:
+    """``--check``: report every problem of every bibliography (and a stale section); the
+    status. Each group of inputs is one bibliography."""
     problems: list[Problem] = []
     summaries = []
-    for source in sources:
-        loaded, found = check_file(source, job.config, job.encoding, job.cache)
+    for sources in groups:
+        loaded, found = check_sources(sources, job.config, job.encoding, job.cache)
         if loaded is not None and job.update is not None:
             try:
                 found += _stale_section(loaded, job, selection)
@@ -473,7 +491,7 @@ def _check(sources: tuple[Path, ...], job: _Job, selection: Selection, fmt: str)
                 found.append(Problem(str(job.update), 0, "", str(exc)))
         problems += found
         entries = len(loaded.catalogue.entries) if loaded is not None else 0
-        line = summary(str(source), entries, found)
+        line = summary(" ".join(str(s) for s in sources), entries, found)
         if loaded is not None:
             line += f"; {_settings_used(loaded.settings)}"
         summaries.append(line)
@@ -490,7 +508,8 @@ def _stale_section(loaded: Loaded, job: _Job, selection: Selection) -> list[Prob
     assert job.update is not None
     catalogue = choose(loaded, selection)
     outputs = render_all(loaded, catalogue, job.formats, job.template)
-    command = shlex.join(["bib2table", str(job.source), *_rebuild_options(job, selection)])
+    inputs = [str(s) for s in job.sources]
+    command = shlex.join(["bib2table", *inputs, *_rebuild_options(job, selection)])
     found = [p for p in catalogue.problems if p not in loaded.catalogue.problems]
     problem = stale(job.update, outputs[0].text, command)
     return found if problem is None else [*found, problem]
@@ -515,7 +534,7 @@ def _rebuild_options(job: _Job, selection: Selection) -> list[str]:
 def _watched(job: _Job) -> list[Path]:
     """The files a rebuild depends on: every file the run reads or may yet read (see
     :func:`bib2table.pipeline.files_read`, which also says what no output may be)."""
-    return list(files_read(job.source, job.config, job.template))
+    return list(files_read(job.sources, job.config, job.template))
 
 
 def _round(run: Callable[[], int]) -> None:
@@ -525,8 +544,8 @@ def _round(run: Callable[[], int]) -> None:
 
 def _check_usage(
     job: _Job,
-    inputs: int,
     check: bool,
+    each: bool,
     report_format: str | None,
     selection: Selection,
     watch: bool,
@@ -542,8 +561,13 @@ def _check_usage(
         raise click.UsageError("use either -o/--output or --out-dir, not both")
     if report_format is not None and not check:
         raise click.UsageError("--format says how --check reports; use it with --check")
-    if inputs > 1 and (not check or job.update is not None):
-        raise click.UsageError("several INPUT files only with --check (and without --update)")
+    if each and (not check or job.update is not None):
+        raise click.UsageError(
+            "--each says how --check reads several INPUT files: use it with --check (and "
+            "without --update)"
+        )
+    if serve and len(job.sources) > 1:
+        raise click.UsageError("--serve previews one INPUT file; for several, use --watch")
     if job.update is not None:
         if formats != ["markdown"]:
             raise click.UsageError(

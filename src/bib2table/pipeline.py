@@ -6,18 +6,18 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bib2table.bibtex.parse import ParsedBib, parse_file
+from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
 from bib2table.catalogue.model import Catalogue, build_catalogue
 from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, candidates, load_settings
-from bib2table.errors import Bib2TableError, TemplateError
+from bib2table.errors import Bib2TableError, InputError, TemplateError
 from bib2table.workers import MINIMUM, map_in_halves
 
 if TYPE_CHECKING:
@@ -54,16 +54,24 @@ def is_spreadsheet(source: Path) -> bool:
     return source.suffix.lower() == ".csv"
 
 
-def files_read(
-    source: Path, config: Path | None = None, template: Path | None = None
-) -> dict[Path, str]:
-    """Every file a run on ``source`` reads, or may read once it appears, and what it is.
+def inputs(source: Path | Sequence[Path]) -> tuple[Path, ...]:
+    """The input files of a run, in order (one, or several that make one bibliography)."""
+    return (source,) if isinstance(source, Path) else tuple(source)
 
-    The input; the settings file given, or every place one is looked for; the intro file;
+
+def files_read(
+    source: Path | Sequence[Path], config: Path | None = None, template: Path | None = None
+) -> dict[Path, str]:
+    """Every file a run on ``source`` (one input or several) reads, or may read once it
+    appears, and what it is.
+
+    The inputs; the settings file given, or every place one is looked for; the intro file;
     the template and the files of its folder it includes. This one list is what ``--watch``
     watches and what no output may ever be (see :func:`bib2table.outputs.write.check_targets`).
     """
-    found = {source: "the input"}
+    sources = inputs(source)
+    source = sources[0]
+    found = dict.fromkeys(sources, "the input")
     if config is not None:
         found.setdefault(config, "the settings file")
     else:
@@ -83,30 +91,40 @@ def files_read(
 
 
 def load(
-    source: Path,
+    source: Path | Sequence[Path],
     config: Path | None = None,
     encoding: str | None = None,
     cache: bool = True,
     progress: Progress | None = None,
 ) -> Loaded:
-    """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue."""
-    settings = load_settings(source, config)
+    """Read ``source`` (a ``.bib``, or a ``.csv`` spreadsheet) and build its whole catalogue.
+
+    Several ``.bib`` files are one bibliography, read in order as BibTeX reads
+    ``\\bibliography{strings,refs}``; settings are found from the first one, and the
+    catalogue is named after the last (the entries usually come after the abbreviations).
+    """
+    sources = inputs(source)
+    first = sources[0]
+    settings = load_settings(first, config)
     store = Cache() if cache else None
     say = progress or (lambda _: None)
-    say(f"reading {source.name}")
-    if is_spreadsheet(source):
-        parsed = read_csv(source, settings, encoding, str(source), store)
+    say("reading " + ", ".join(s.name for s in sources))
+    if is_spreadsheet(first) and len(sources) == 1:
+        parsed = read_csv(first, settings, encoding, str(first), store)
+    elif any(is_spreadsheet(s) for s in sources):
+        raise InputError("a spreadsheet (.csv) is read on its own: give it as the only INPUT")
     else:
-        parsed = parse_file(source, encoding, str(source), store)
+        names = [str(s) for s in sources]
+        parsed = parse_files(sources, encoding, names, store, settings.keep_undefined)
     say(f"decoding {len(parsed.entries):,} entries")
-    catalogue = build_catalogue(parsed, settings, source.stem, store)
+    catalogue = build_catalogue(parsed, settings, sources[-1].stem, store)
     if store is not None:
         store.save()
     return Loaded(settings, parsed, catalogue, store)
 
 
 def build(
-    source: Path,
+    source: Path | Sequence[Path],
     formats: list[str],
     config: Path | None = None,
     template: Path | None = None,

@@ -248,7 +248,8 @@ function draw(anchor) {
     return;
   }
   var root = document.documentElement;
-  var atEnd = window.scrollY > 0 && window.scrollY + window.innerHeight >= root.scrollHeight - 2;
+  var atEnd = stick ? stick === "end" :
+    window.scrollY > 0 && window.scrollY + window.innerHeight >= root.scrollHeight - 2;
   var margin = window.innerHeight * 0.6;  // rows drawn beyond the window, above and below
   var listTop = above.getBoundingClientRect().top;
   for (var round = 0; round < 4; round++) {
@@ -274,6 +275,16 @@ function draw(anchor) {
     if (same && !changed) break;
   }
   if (atEnd) window.scrollTo(0, root.scrollHeight);
+  else if (stick === "start") window.scrollTo(0, 0);
+}
+
+// After the End (Home) key the page stays at its end (top) while the rows drawn on the way are
+// measured (the browser's own smooth scroll aims where the end was when the key was pressed),
+// until the reader scrolls some other way. `where`: "end", "start" or null.
+var stick = null;
+function listStick(where) {
+  stick = where;
+  if (where) drawSoon();
 }
 
 var drawing = 0;

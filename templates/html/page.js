@@ -177,6 +177,16 @@ window.addEventListener("scroll", function () {
   placeTimer = setTimeout(savePlace, 400);
 }, { passive: true });
 window.addEventListener("pagehide", savePlace);
+window.addEventListener("keydown", function (event) {
+  var target = event.target;
+  var typing = target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+  var jump = !typing && !event.altKey && !event.shiftKey;
+  listStick(jump && event.key === "End" ? "end" : jump && event.key === "Home" ? "start" : null);
+});
+["wheel", "touchstart", "pointerdown"].forEach(function (type) {
+  window.addEventListener(type, function () { listStick(null); }, { passive: true });
+});
+window.addEventListener("scrollend", function () { if (stick) drawSoon(); });
 
 var width = window.innerWidth, resizing = 0;
 window.addEventListener("resize", function () {

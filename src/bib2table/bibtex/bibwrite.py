@@ -5,7 +5,9 @@ quotes, braces and all) except the private ones (:mod:`bib2table.bibtex.private`
 personal notes); bibtexparser's writer lays them out. The ``@string`` definitions the
 chosen entries use come first (with their values resolved, so no chain of strings is needed),
 then the ``@preamble`` blocks, then the entries; entries that others ``crossref`` go last, as
-BibTeX wants them, and are added when only their children were chosen.
+BibTeX wants them, and are added when only their children were chosen. Each macro has the
+value its entry saw in the input (BibTeX reads ``@string`` in file order): when a later entry
+saw another value, the ``@string`` is written again before it.
 """
 
 from __future__ import annotations
@@ -44,23 +46,54 @@ def bib_text(
     entries = list(catalogue.entries if chosen is None else chosen)
     everything = {e.key.lower(): e for e in catalogue.entries}
     entries = _with_parents(entries, everything)
-    blocks = [_entry_block(e, private) for e in entries]
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
-    used: dict[str, bp.String] = {}
-    for block in blocks:
-        for macro in _macros(block):
-            if macro in strings and macro not in used:
-                name, value = strings[macro]
-                used[macro] = bp.String(name, "{" + value + "}")
-    library = Library()
-    library.add(list[bp.Block](used.values()))
-    library.add([bp.Preamble("{" + p + "}") for p in preambles])
-    library.add(list[bp.Block](blocks), fail_on_duplicate_key=False)
+    names = {name.lower(): name for name in catalogue.strings}
+    # One library per run of entries that agree on their macros' values: a library holds
+    # each @string once, before its entries, so a macro that gets a value after an entry of
+    # the run used it (with another value, or undefined) starts the next run.
+    parts: list[tuple[dict[str, bp.String], list[bp.Block]]] = [({}, [])]
+    used: set[str] = set()  # the macros the entries of the current run use
+    current: dict[str, str] = {}
+    for entry in entries:
+        block = _entry_block(entry, private)
+        seen = seen_strings(entry, catalogue)
+        macros = _macros(block)
+        changed: dict[str, bp.String] = {}
+        for macro in macros:
+            value = seen.get(macro) if macro in names else None  # not jan…dec: every style has them
+            if value is None or current.get(macro) == value:
+                continue  # undefined where the entry is, as in the input: BibTeX says so
+            current[macro] = value
+            changed[macro] = bp.String(names.get(macro, macro), "{" + value + "}")
+        strings, blocks = parts[-1]
+        if any(macro in used for macro in changed):
+            parts.append(({}, []))
+            strings, blocks = parts[-1]
+            used = set()
+        strings.update(changed)
+        used.update(macros)
+        blocks.append(block)
     layout = BibtexFormat()  # type: ignore[no-untyped-call]
     layout.indent = "  "
     layout.block_separator = "\n"
-    text: str = write_string(library, unparse_stack=[], bibtex_format=layout)
-    return text if text.endswith("\n") or not text else text + "\n"
+    texts = []
+    for number, (strings, blocks) in enumerate(parts):
+        library = Library()
+        library.add(list[bp.Block](strings.values()))
+        if number == 0:
+            library.add([bp.Preamble("{" + p + "}") for p in preambles])
+        library.add(blocks, fail_on_duplicate_key=False)
+        text: str = write_string(library, unparse_stack=[], bibtex_format=layout)
+        texts.append(text if text.endswith("\n") or not text else text + "\n")
+    return "\n".join(t for t in texts if t)
+
+
+def seen_strings(entry: Citable, catalogue: Catalogue) -> Mapping[str, str]:
+    """The ``@string`` values ``entry`` saw (a catalogue row's ``strings``); the catalogue's
+    when it does not say (an entry made by hand)."""
+    strings: Mapping[str, str] | None = getattr(entry, "strings", None)
+    if strings is None or (isinstance(strings, dict) and not strings):
+        return catalogue.strings
+    return strings
 
 
 def _with_parents(entries: list[Citable], everything: Mapping[str, Citable]) -> list[Citable]:

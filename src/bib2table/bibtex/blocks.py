@@ -20,6 +20,8 @@ _PAREN_MARKS = re.compile(r"[{}()\"]")
 _NEXT_LINE_AT = re.compile(r"\n[ \t]*@")
 # A line inside an entry that looks like the head of another entry: "@type{key,".
 _INNER_ENTRY = re.compile(r"\n[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(][ \t]*[^\s,{}()=\"]+[ \t]*,")
+# A line that starts another block of any kind: "@string{", "@comment{", "@misc(".
+_INNER_BLOCK = re.compile(r"\n[ \t]*@[ \t]*[A-Za-z]+[ \t]*[{(]")
 _KEY_GUESS = re.compile(r"\s*([^,\s{}()=\"]*)")
 _SPECIAL = {"comment": "comment", "string": "string", "preamble": "preamble"}
 
@@ -50,6 +52,7 @@ def scan(text: str) -> Iterator[Block]:
     pos = 0
     line = 1
     counted = 0
+    long_comment = True  # one @comment may be read past other blocks' heads (see below)
     while True:
         match = _START.search(text, pos)
         if match is None:
@@ -72,19 +75,17 @@ def scan(text: str) -> Iterator[Block]:
                 )
             continue
         opener = match.end() - 1
-        end = _block_end(text, opener)
+        # A block ends before the next line that starts another one (else a } is missing):
+        # looking no further keeps the scan linear when many blocks are not closed.
+        inner = (_INNER_ENTRY if kind == "entry" else _INNER_BLOCK).search(text, opener)
+        end = _block_end(text, opener, inner.start() if inner is not None else len(text))
+        if end < 0 and kind == "comment" and inner is not None and long_comment:
+            # @comment{…} may hold commented-out entries: it ends where its braces balance,
+            # as biber reads it. Once one never does, later ones stop at the next block.
+            end = _block_end(text, opener, len(text))
+            long_comment = end >= 0
         key = _guess_key(text, opener + 1) if kind == "entry" else ""
-        if end < 0:
-            resume = _NEXT_LINE_AT.search(text, opener)
-            pos = resume.start() + 1 if resume else len(text)
-            closer = "}" if text[opener] == "{" else ")"
-            why = f"@{name} block is not closed (a {closer} is missing or braces do not balance)"
-            yield _lost(kind, name, line, key, why, unclosed=True)
-            continue
-        inner = _INNER_ENTRY.search(text, opener, end) if kind == "entry" and end > 0 else None
-        if inner is not None:
-            # Another entry starts inside this one: a closing brace is missing (BibTeX too
-            # gives up on this entry and reads on from the next one).
+        if end < 0 and inner is not None and kind == "entry":
             inner_line = line + text.count("\n", start, inner.start() + 1)
             pos = inner.start() + 1
             yield _lost(
@@ -94,6 +95,13 @@ def scan(text: str) -> Iterator[Block]:
                 key,
                 f"entry runs on into the next one at line {inner_line} (a }} is missing?)",
             )
+            continue
+        if end < 0:
+            resume = _NEXT_LINE_AT.search(text, opener)
+            pos = resume.start() + 1 if resume else len(text)
+            closer = "}" if text[opener] == "{" else ")"
+            why = f"@{name} block is not closed (a {closer} is missing or braces do not balance)"
+            yield _lost(kind, name, line, key, why, unclosed=True)
             continue
         pos = end + 1
         yield Block(kind, name, text[start : end + 1], line, key, start=start)
@@ -170,13 +178,13 @@ def closing_quote(text: str, opener: int, end: int | None = None) -> int:
         pos = quote + 1
 
 
-def _block_end(text: str, opener: int) -> int:
-    """Index of the delimiter closing the block opened at ``opener``, or -1 if none."""
+def _block_end(text: str, opener: int, limit: int) -> int:
+    """Index of the delimiter closing the block opened at ``opener`` before ``limit``, or -1."""
     if text[opener] == "{":
-        return matching_brace(text, opener)
+        return matching_brace(text, opener, limit)
     depth = 0
     quoted = False
-    for mark in _PAREN_MARKS.finditer(text, opener + 1):
+    for mark in _PAREN_MARKS.finditer(text, opener + 1, limit):
         ch = mark.group()
         if ch == "{":
             depth += 1

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from bib2table.bibtex.addresses import unescape_url
+from bib2table.bibtex.formula import MathParser, Node, script_text, to_text
+from bib2table.bibtex.journals import JOURNALS
 
 # Accent macros and the combining character each puts on its argument's first letter.
 _ACCENTS = {
@@ -322,9 +326,6 @@ _KEEP_ARGUMENT = frozenset(
         "mathbb",
         "mathfrak",
         "boldsymbol",
-        "ensuremath",
-        "textsuperscript",
-        "textsubscript",
         "underline",
         "overline",
         "operatorname",
@@ -406,26 +407,95 @@ _CONTROL_WORD = re.compile(r"[A-Za-z]+")
 _SPACES = re.compile(r"\s+")
 _MACRO = re.compile(r"\\([A-Za-z]+|.)")
 _MAX_DEPTH = 64
+# Where a math span stands in the text while the text is decoded: U+FFFF, its number, U+FFFE
+# (two noncharacters, removed from any input first).
+_MARK, _MARK_END = "\uffff", "\ufffe"
+_MARKED = re.compile("\uffff(\\d+)\ufffe")
+
+#: Characters of macro expansion (of the file's own ``@preamble`` macros) allowed for one entry,
+#: and for a whole file: a macro that doubles itself stops there and is reported. Every
+#: expansion counts as at least :data:`EXPANSION_COST` characters, so that a macro expanding
+#: to nothing is bounded too.
+ENTRY_EXPANSION = 100_000
+FILE_EXPANSION = 2_000_000
+EXPANSION_COST = 16
+
+
+class FileBudget:
+    """What is left of a file's expansion budget (shared by the budgets of its entries)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int = FILE_EXPANSION) -> None:
+        self.left = left
+
+
+class Budget:
+    """What is left of one entry's expansion budget, and the macros stopped for want of it."""
+
+    __slots__ = ("file", "left", "stopped")
+
+    def __init__(self, file: FileBudget | None = None, left: int = ENTRY_EXPANSION) -> None:
+        self.file = file if file is not None else FileBudget()
+        self.left = left
+        self.stopped: set[str] = set()
+
+    def spend(self, name: str, size: int) -> bool:
+        """Whether ``name`` may expand into ``size`` more characters; if not, it is noted."""
+        cost = max(size, EXPANSION_COST)
+        if cost <= self.left and cost <= self.file.left:
+            self.left -= cost
+            self.file.left -= cost
+            return True
+        self.stopped.add("\\" + name)
+        return False
 
 
 @dataclass(frozen=True)
 class Decoded:
-    """Decoded text and the names of the macros the decoder did not know."""
+    """Decoded text, the names of the macros the decoder did not know, and, when the text
+    holds math, its pieces: text and math trees (see :mod:`bib2table.bibtex.formula`) in
+    order, whose texts make ``text``."""
 
     text: str
     unknown: frozenset[str] = frozenset()
+    math: tuple[str | Node, ...] | None = field(default=None, compare=False)
 
 
-def decode(source: str, defined: Mapping[str, Definition] | None = None) -> Decoded:
+def decode(
+    source: str,
+    defined: Mapping[str, Definition] | None = None,
+    budget: Budget | None = None,
+) -> Decoded:
     """Turn a BibTeX field value into display text, whitespace folded.
 
-    ``defined`` holds macros the file itself defines in ``@preamble`` (see :func:`definitions`).
+    ``defined`` holds macros the file itself defines in ``@preamble`` (see :func:`definitions`);
+    their expansion spends ``budget``. Math (``$…$``, ``\\(…\\)``, ``\\ensuremath``) becomes
+    Unicode text, and its tree is kept in :attr:`Decoded.math`.
     """
     if not _NEEDS_DECODING.search(source):
         return Decoded(" ".join(source.split()))
+    if _MARK in source or _MARK_END in source:
+        source = source.replace(_MARK, "").replace(_MARK_END, "")
     unknown: set[str] = set()
-    text = _Decoder(source, unknown, defined or {}).run(0, len(source), 0)
-    return Decoded(_SPACES.sub(" ", text).strip(), frozenset(unknown))
+    maths: list[Node] = []
+    decoder = _Decoder(source, unknown, defined or {}, budget or Budget(), maths)
+    text = _SPACES.sub(" ", decoder.run(0, len(source), 0)).strip()
+    if not maths:
+        return Decoded(text, frozenset(unknown))
+    pieces: list[str | Node] = []
+    plain: list[str] = []
+    pos = 0
+    for match in _MARKED.finditer(text):
+        before = text[pos : match.start()]
+        tree = maths[int(match.group(1))]
+        pieces += [before, tree] if before else [tree]
+        plain += [before, to_text(tree)]
+        pos = match.end()
+    if text[pos:]:
+        pieces.append(text[pos:])
+        plain.append(text[pos:])
+    return Decoded("".join(plain), frozenset(unknown), tuple(pieces))
 
 
 @dataclass(frozen=True)
@@ -463,10 +533,23 @@ def strip_braces(source: str) -> str:
 class _Decoder:
     """One pass over ``source[start:end]``; arguments of macros are decoded recursively."""
 
-    def __init__(self, source: str, unknown: set[str], defined: Mapping[str, Definition]) -> None:
+    def __init__(
+        self,
+        source: str,
+        unknown: set[str],
+        defined: Mapping[str, Definition],
+        budget: Budget,
+        maths: list[Node],
+    ) -> None:
         self.s = source
         self.unknown = unknown
         self.defined = defined
+        self.budget = budget
+        self.maths = maths
+
+    def nested(self, source: str) -> _Decoder:
+        """A decoder for other source (a macro's body) sharing this one's findings."""
+        return _Decoder(source, self.unknown, self.defined, self.budget, self.maths)
 
     def run(self, start: int, end: int, depth: int) -> str:
         s, out, i = self.s, [], start
@@ -481,7 +564,10 @@ class _Decoder:
             if ch == "\\":
                 text, i = self.command(j, end, depth)
                 out.append(text)
-            elif ch in "{}$":
+            elif ch == "$":
+                text, i = self.math_span(j, end, depth)
+                out.append(text)
+            elif ch in "{}":
                 i = j + 1
             elif ch == "~":
                 out.append(" ")
@@ -524,7 +610,7 @@ class _Decoder:
             if i < end and s[i] == "*":
                 i += 1
         if name in self.defined:
-            return self.expand(self.defined[name], i, end, depth)
+            return self.expand(name, self.defined[name], i, end, depth)
         if name.isspace():
             return " ", i
         if name in _ACCENTS:
@@ -540,7 +626,20 @@ class _Decoder:
             return s[i + 1 : close], min(close + 1, end)
         if name in _VERBATIM_ARGUMENT:
             arg_start, arg_end, i = self.argument(i, end)
-            return s[arg_start:arg_end], i
+            return unescape_url(s[arg_start:arg_end]), i
+        if name in ("(", "["):
+            close = s.find("\\)" if name == "(" else "\\]", i, end)
+            if close >= 0:
+                return self.math(s[i:close], depth), close + 2
+            return "", i
+        if name in (")", "]"):
+            return "", i
+        if name == "ensuremath":
+            arg_start, arg_end, i = self.argument(i, end)
+            return self.math(s[arg_start:arg_end], depth), i
+        if name in ("textsuperscript", "textsubscript"):
+            text, i = self.decoded_argument(i, end, depth)
+            return script_text(text, name == "textsuperscript") or text, i
         if name == "href":
             _, _, i = self.argument(i, end)
             return self.decoded_argument(i, end, depth)
@@ -566,17 +665,62 @@ class _Decoder:
         if name == "sqrt":
             text, i = self.decoded_argument(i, end, depth)
             return f"√{text}", i
+        if name in JOURNALS:
+            return JOURNALS[name], i
         return self.unknown_macro(name, at, i, end, depth)
 
-    def expand(self, definition: Definition, i: int, end: int, depth: int) -> tuple[str, int]:
-        """Expand a macro the file defines: substitute its arguments, decode the result."""
+    def substitute(self, definition: Definition, source: str, i: int, end: int) -> tuple[str, int]:
+        """A defined macro's body with its arguments (read from ``source`` at ``i``) put in."""
         body = definition.body
+        reader = self if source is self.s else self.nested(source)
         for n in range(1, definition.arguments + 1):
-            arg_start, arg_end, i = self.argument(i, end)
-            body = body.replace(f"#{n}", self.s[arg_start:arg_end])
+            arg_start, arg_end, i = reader.argument(i, end)
+            body = body.replace(f"#{n}", source[arg_start:arg_end])
+        return body, i
+
+    def expand(
+        self, name: str, definition: Definition, i: int, end: int, depth: int
+    ) -> tuple[str, int]:
+        """Expand a macro the file defines: substitute its arguments, decode the result. What
+        the budget does not allow is shown as the macro's name."""
+        body, i = self.substitute(definition, self.s, i, end)
+        if not self.budget.spend(name, len(body)):
+            return name, i
         if depth >= _MAX_DEPTH:
             return self.flat(body), i
-        return _Decoder(body, self.unknown, self.defined).run(0, len(body), depth + 1), i
+        return self.nested(body).run(0, len(body), depth + 1), i
+
+    def math_span(self, at: int, end: int, depth: int) -> tuple[str, int]:
+        """``$…$`` or ``$$…$$`` at ``at``: its text (a mark for now), and where to go on. A
+        ``$`` without its closing one is dropped."""
+        s = self.s
+        double = s.startswith("$$", at) and at + 2 <= end
+        start = at + (2 if double else 1)
+        close = _math_close(s, start, end)
+        if close < 0:
+            return "", start
+        after = close + (2 if double and s.startswith("$$", close) else 1)
+        return self.math(s[start:close], depth), min(after, end)
+
+    def math(self, source: str, depth: int) -> str:
+        """Parse a math span; it stands in the text as a mark until the text is done."""
+
+        def text(inner: str) -> str:
+            return self.nested(inner).run(0, len(inner), depth + 1)
+
+        def expand(name: str, source: str, i: int) -> tuple[str, int] | None:
+            definition = self.defined.get(name)
+            if definition is None or depth >= _MAX_DEPTH:
+                return None
+            body, after = self.substitute(definition, source, i, len(source))
+            # the source left to read is copied with the body: that is what it costs
+            if not self.budget.spend(name, len(body) + len(source) - after):
+                return None
+            return body, after
+
+        tree = MathParser(text, expand, self.unknown).parse(source)
+        self.maths.append(tree)
+        return f"{_MARK}{len(self.maths) - 1}{_MARK_END}"
 
     def unknown_macro(self, name: str, at: int, i: int, end: int, depth: int) -> tuple[str, int]:
         """Keep what an unknown macro would show: its braced argument, else its own name."""
@@ -630,24 +774,47 @@ class _Decoder:
         mark = _ACCENTS[name]
         if not text:
             return _SPACING_ACCENTS.get(name, name)
+        if text[0] == _MARK:  # math under a text accent: left as it is
+            return text
         base = {"ı": "i", "ȷ": "j"}.get(text[0], text[0])
         return unicodedata.normalize("NFC", base + mark) + text[1:]
 
 
-def _matching(s: str, start: int, end: int) -> int:
-    """Index of the brace closing ``s[start]``, or ``end`` when the group is not closed."""
+_GROUPING = re.compile(r"\\.|[{}$]", re.DOTALL)
+
+
+def _marks(s: str, start: int, end: int) -> Iterator[tuple[int, str, int]]:
+    """The braces and dollars of ``s[start:end]`` outside escapes (``\\{``, ``\\$``): where
+    each is, which it is, and the brace depth after it."""
     depth = 0
-    i = start
-    while i < end:
-        ch = s[i]
-        if ch == "\\":
-            i += 2
-            continue
+    for mark in _GROUPING.finditer(s, start, end):
+        ch = mark.group()
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
+        elif ch != "$":
+            continue
+        yield mark.start(), ch, depth
+
+
+def _math_close(s: str, start: int, end: int) -> int:
+    """Index of the ``$`` closing math opened before ``start`` (outside braces opened inside
+    it; else, when a brace inside is never closed, the next ``$``), or -1."""
+    first = -1
+    for at, ch, depth in _marks(s, start, end):
+        if ch == "}" and depth < 0:
+            return first
+        if ch == "$":
             if depth == 0:
-                return i
-        i += 1
+                return at
+            first = at if first < 0 else first
+    return first
+
+
+def _matching(s: str, start: int, end: int) -> int:
+    """Index of the brace closing ``s[start]``, or ``end`` when the group is not closed."""
+    for at, ch, depth in _marks(s, start, end):
+        if ch == "}" and depth == 0:
+            return at
     return end

@@ -35,7 +35,11 @@ class Name:
 
 
 def split_names(value: str) -> tuple[list[Name], bool]:
-    """Split an author or editor field; the flag says the list ends in ``and others``."""
+    """Split an author or editor field; the flag says the list ends in ``and others``.
+
+    biblatex's per-list options (``useprefix=false and …``, as biber reads them) are options,
+    not names, and are left out.
+    """
     names: list[Name] = []
     others = False
     for raw in _split_top_level(value, _AND):
@@ -44,6 +48,8 @@ def split_names(value: str) -> tuple[list[Name], bool]:
             continue
         if raw.lower() == _OTHERS:
             others = True
+            continue
+        if _LIST_OPTION.match(raw):
             continue
         names.append(parse_name(raw))
     return names, others
@@ -54,7 +60,7 @@ def parse_name(raw: str) -> Name:
     if raw.count("{") != raw.count("}"):
         return Name(last=raw, odd="its braces do not balance")
     parts = [p.strip() for p in _split_top_level(raw, re.compile(r","))]
-    if _KEYED.match(parts[0]):
+    if _NAME_PART.search(raw) and all(_KEY_VALUE.match(p) for p in parts if p):
         return _keyed_name(parts)
     if len(parts) > 3:
         return Name(last=raw, odd="it has more than two commas")
@@ -77,18 +83,34 @@ def parse_name(raw: str) -> Name:
     return Name(first=", ".join(parts[2:]), von=von, last=last, jr=parts[1])
 
 
-_KEYED = re.compile(r"\s*(family|given|prefix|suffix|given-i|useprefix)\s*=", re.IGNORECASE)
+#: biblatex's name parts (biber's default data model), in the extended name format.
+_PARTS = ("family", "given", "prefix", "suffix")
+_NAME_PART = re.compile(r"\b(?:family|given|prefix|suffix)\s*=", re.IGNORECASE)
+_KEY_VALUE = re.compile(r"\s*[A-Za-z][\w-]*\s*=")
+#: biblatex's per-name-list options, written as items of the list: ``useprefix=false and …``.
+_LIST_OPTION = re.compile(
+    r"(?:useprefix|sortingnamekeytemplatename|uniquenametemplatename|"
+    r"labelalphanametemplatename|uniquelist|uniquename|nohashothers|nosortothers|"
+    r"juniorcomma)\s*=\s*\S*$",
+    re.IGNORECASE,
+)
 
 
 def _keyed_name(parts: list[str]) -> Name:
-    """BibLaTeX's extended name format: ``family=Maaten, given=Laurens, prefix=van der``."""
+    """BibLaTeX's extended name format: ``family=Maaten, given=Laurens, prefix=van der``.
+
+    As biber reads it: the name parts ``family``, ``given``, ``prefix`` and ``suffix``; any
+    other key (``id``, ``useprefix``, ``given-i``, …) is an option or an unknown part, ignored.
+    """
     values: dict[str, str] = {}
     for part in parts:
         key, _, value = part.partition("=")
         value = value.strip()
-        if value.startswith("{") and value.endswith("}"):
+        if len(value) >= 2 and value[0] + value[-1] in ("{}", '""'):
             value = value[1:-1]
-        values[key.strip().lower()] = value.strip()
+        key = key.strip().lower()
+        if key in _PARTS:
+            values[key] = " ".join(value.split())
     if "family" not in values:
         return Name(last=", ".join(parts), odd="it has no family= part")
     return Name(
@@ -132,9 +154,12 @@ def _is_lower(word: str) -> bool:
     return False
 
 
+_WORD_GAP = re.compile(r"(?:\s|(?<!\\)~)+")
+
+
 def _words(text: str) -> list[str]:
-    """Split at white space (and ``~``) outside braces."""
-    return [w for w in _split_top_level(text, re.compile(r"[\s~]+")) if w]
+    """Split at white space (and ``~``, but not the accent ``\\~``) outside braces."""
+    return [w for w in _split_top_level(text, _WORD_GAP) if w]
 
 
 def _split_top_level(text: str, separator: re.Pattern[str]) -> list[str]:

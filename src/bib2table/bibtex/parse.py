@@ -12,7 +12,6 @@ shown.
 
 from __future__ import annotations
 
-import codecs
 import dataclasses
 import functools
 import json
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bib2table.bibtex.biblatex import Warn, by_key, resolve_xdata, settle
 from bib2table.bibtex.blocks import (
     Block,
     FallbackError,
@@ -32,27 +32,13 @@ from bib2table.bibtex.blocks import (
     scan_alone,
     stretches,
 )
-from bib2table.cache import Cache
+from bib2table.bibtex.encoding import decode_file
+from bib2table.bibtex.strings import StringTable
+from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
 from bib2table.files import read_bytes, text_encoding
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
-
-#: BibTeX's predefined month macros (plain.bst and friends).
-MONTHS = {
-    "jan": "January",
-    "feb": "February",
-    "mar": "March",
-    "apr": "April",
-    "may": "May",
-    "jun": "June",
-    "jul": "July",
-    "aug": "August",
-    "sep": "September",
-    "oct": "October",
-    "nov": "November",
-    "dec": "December",
-}
 
 #: A value longer than this is cut, so that strings doubling themselves cannot exhaust memory.
 MAX_VALUE_LENGTH = 1_000_000
@@ -78,18 +64,19 @@ class Fields(Mapping[str, str]):
     """An entry's fields by lower-case name, each evaluated (``#``, ``@string``) when first read.
 
     Most fields of a real bibliography are never shown, so evaluating only what is read keeps
-    the run near the splitter's own speed. What evaluation finds wrong (an undefined ``@string``,
-    a value cut for length) collects in :attr:`warnings`, for the model to report with the entry.
-    The fields themselves may come later: from the cache they are decoded when first asked for
-    (an entry whose catalogue row is cached never needs them).
+    the run near the splitter's own speed. What evaluation finds wrong (a value cut for length)
+    collects in :attr:`warnings`, for the model to report with the entry; the names of undefined
+    ``@string`` macros in :attr:`undefined`, reported once per file. The fields themselves may
+    come later: from the cache they are decoded when first asked for (an entry whose catalogue
+    row is cached never needs them).
     """
 
-    __slots__ = ("_body", "_data", "_load", "_macros", "_values", "warnings")
+    __slots__ = ("_body", "_data", "_load", "_macros", "_values", "undefined", "warnings")
 
     def __init__(
         self,
         raw: dict[str, str] | None,
-        macros: dict[str, str],
+        macros: Mapping[str, str],
         load: Callable[[], Body] | None = None,
     ) -> None:
         self._data = raw
@@ -98,6 +85,7 @@ class Fields(Mapping[str, str]):
         self._macros = macros
         self._values: dict[str, str] = {}
         self.warnings: list[str] = []
+        self.undefined: list[str] = []
 
     @property
     def _raw(self) -> dict[str, str]:
@@ -119,9 +107,14 @@ class Fields(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         value = self._values.get(name)
         if value is None:
-            value = evaluate(self._raw[name], self._macros, self.warnings)
+            value = evaluate(self._raw[name], self._macros, self.warnings, self.undefined)
             self._values[name] = value
         return value
+
+    @property
+    def strings(self) -> Mapping[str, str]:
+        """The ``@string`` macros as this entry sees them (those defined before it)."""
+        return self._macros
 
     def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
         """The field's value, or ``default`` (the empty string) when the entry lacks it."""
@@ -139,12 +132,24 @@ class Fields(Mapping[str, str]):
     def __repr__(self) -> str:
         return f"Fields({dict(self)!r})"
 
-    def inherit(self, parent: Fields, skip: Iterable[str]) -> None:
-        """Take, unevaluated, the parent's fields this entry lacks (crossref)."""
+    def inherit(self, parent: Fields, skip: Iterable[str], replace: bool = False) -> list[str]:
+        """Take the parent's fields this entry lacks (crossref), or all of them (``replace``,
+        as biber's ``xdata``), each evaluated as the parent sees it; the names replaced."""
         raw = self._raw
+        replaced = []
         for name, value in parent._raw.items():
-            if name not in raw and name not in skip:
+            if name in skip or (name in raw and not replace):
+                continue
+            if name in raw:
+                if self.get(name) == parent[name]:
+                    continue
+                replaced.append(name)
+            if parent._macros is self._macros:
                 raw[name] = value
+                self._values.pop(name, None)
+            else:  # the parent sees other @string values: take its value, not its source
+                self.set(name, parent[name])
+        return replaced
 
     def set(self, name: str, value: str) -> None:
         """Give a field an already evaluated value."""
@@ -171,6 +176,8 @@ class ParsedEntry:
     raw: str = ""
     #: Content keys of the entry's block and of the blocks it inherits from (for the cache).
     sources: tuple[str, ...] = ()
+    #: the file the entry is in (several may be read as one bibliography)
+    file: str = ""
 
     @property
     def written(self) -> list[tuple[str, str]]:
@@ -185,13 +192,25 @@ class ParsedBib:
 
     file: str
     entries: list[ParsedEntry] = field(default_factory=list)
+    #: each ``@string`` macro's last value (an entry sees the values defined before it: its
+    #: ``fields.strings``)
     strings: dict[str, str] = field(default_factory=dict)
     preambles: list[str] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: every file read, in order
+    files: list[str] = field(default_factory=list)
+    #: every ``@string`` definition in order, (name, value): what shapes the entries' values
+    string_history: list[tuple[str, str]] = field(default_factory=list)
+    #: undefined ``@string`` macros met while reading, by (file, name): (line, key) of the
+    #: first use, and where the macro is defined later, if it is
+    undefined: dict[tuple[str, str], tuple[int, str, tuple[str, int] | None]] = field(
+        default_factory=dict
+    )
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
-    """Read the file as text; with no ``encoding``, UTF-8, else Windows-1252 with a warning.
+    """Read the file as text; with no ``encoding``, UTF-8, else as the file says (JabRef's
+    ``% Encoding:`` line) or as detected, with a warning (see :mod:`~bib2table.bibtex.encoding`).
 
     Only a regular file is read (see :func:`bib2table.files.read_bytes`), and only with an
     encoding text files are written in.
@@ -199,44 +218,7 @@ def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | N
     if encoding is not None:
         text_encoding(encoding)
     data = read_bytes(path, "input", MAX_INPUT_BYTES)
-    if encoding is None and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"  # as some Windows tools save; its byte-order mark says so
-    elif encoding is None and b"\0" in data[:65536]:
-        raise InputError(
-            f"{path} looks like a binary file, not BibTeX (it holds NUL bytes); "
-            "give the .bib file your reference manager exports"
-        )
-    chosen = encoding or "utf-8"
-    if codecs.lookup(chosen).name == "utf-8":
-        chosen = "utf-8-sig"  # a byte-order mark is fine
-    try:
-        return data.decode(chosen), None
-    except UnicodeDecodeError as exc:
-        start = exc.start + (len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0)
-        start = min(start, len(data) - 1)
-        line = data.count(b"\n", 0, start) + 1
-        if encoding is not None:
-            raise InputError(
-                f"{path}:{line}: not valid {encoding} (byte 0x{data[start]:02x}); "
-                "give the file's encoding with --encoding, e.g. --encoding cp1252"
-            ) from None
-        fallback = "cp1252"
-        try:
-            text = data.decode(fallback)
-        except UnicodeDecodeError:
-            fallback = "latin-1"
-            text = data.decode(fallback)
-        warning = Problem(
-            str(path),
-            line,
-            "",
-            f"not UTF-8 (byte 0x{data[start]:02x}); read as {fallback}. "
-            f"If names look wrong, give the encoding with --encoding",
-            Severity.WARNING,
-        )
-        return text, warning
-    except (UnicodeError, ValueError) as exc:  # a codec's own complaint about the bytes
-        raise InputError(f"{path}: cannot be read as {encoding}: {exc}") from None
+    return decode_file(data, path, encoding)
 
 
 def parse_file(
@@ -244,27 +226,58 @@ def parse_file(
     encoding: str | None = None,
     name: str | None = None,
     cache: Cache | None = None,
+    keep_undefined: bool = False,
 ) -> ParsedBib:
     """Parse a ``.bib`` file; ``name`` is how problems refer to it (defaults to the path)."""
-    text, warning = read_text(path, encoding)
-    parsed = parse_text(text, name or str(path), cache)
-    if warning is not None:
-        parsed.problems.insert(0, warning)
+    return parse_files([path], encoding, [name or str(path)], cache, keep_undefined)
+
+
+def parse_files(
+    paths: Sequence[Path],
+    encoding: str | None = None,
+    names: Sequence[str] | None = None,
+    cache: Cache | None = None,
+    keep_undefined: bool = False,
+) -> ParsedBib:
+    """Parse several ``.bib`` files as BibTeX reads ``\\bibliography{a,b}``: one after the
+    other, ``@string`` macros and crossrefs carrying from one file to the next."""
+    names = list(names or [str(p) for p in paths])
+    texts = []
+    warnings = []
+    for path, name in zip(paths, names, strict=True):
+        text, warning = read_text(path, encoding)
+        texts.append((text, name))
+        if warning is not None:
+            warnings.append(dataclasses.replace(warning, file=name))
+    parsed = parse_texts(texts, cache, keep_undefined)
+    parsed.problems[:0] = warnings
     return parsed
 
 
-def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) -> ParsedBib:
+def parse_text(
+    text: str, name: str = "<string>", cache: Cache | None = None, keep_undefined: bool = False
+) -> ParsedBib:
     """Parse BibTeX source into resolved entries, collecting problems instead of raising."""
-    blocks = text.count("\n@") + text.startswith("@")
+    return parse_texts([(text, name)], cache, keep_undefined)
+
+
+def parse_texts(
+    texts: Sequence[tuple[str, str]], cache: Cache | None = None, keep_undefined: bool = False
+) -> ParsedBib:
+    """Parse the BibTeX texts ``(text, name)`` in order, as one bibliography."""
+    name = texts[0][1] if texts else "<string>"
+    blocks = sum(text.count("\n@") + text.startswith("@") for text, _ in texts)
     if blocks > MAX_ENTRIES:
         raise InputError(
             f"{name} has {blocks:,} entries; bib2table builds up to {MAX_ENTRIES:,} (in about "
             "4 GB of memory): split it into several files"
         )
-    result = ParsedBib(file=name)
-    reader = _Reader(result)
-    for block, read, source in _read_blocks(text, cache):
-        reader.read(block, read, source)
+    result = ParsedBib(file=name, files=[n for _, n in texts])
+    reader = _Reader(result, StringTable(keep_undefined))
+    for text, file in texts:
+        reader.file = file
+        for block, read, source in _read_blocks(text, cache):
+            reader.read(block, read, source)
     reader.finish()
     if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
         result.problems.append(
@@ -274,22 +287,32 @@ def parse_text(text: str, name: str = "<string>", cache: Cache | None = None) ->
 
 
 def parse_piece(
-    text: str, name: str, first_line: int, strings: Mapping[str, str]
+    text: str,
+    name: str,
+    first_line: int,
+    history: Sequence[tuple[str, str]],
+    keep_undefined: bool = False,
 ) -> ParsedBib | None:
     """One stretch of a file (see :func:`~bib2table.bibtex.blocks.stretches`) read on its own,
-    as :func:`parse_text` reads it within the file whose ``@string`` values are ``strings``;
-    ``first_line``: the stretch's first line in the file. ``None`` when a block in it is not
-    closed within it. Crossrefs are not followed (only the whole file says where they lead)."""
+    as :func:`parse_text` reads it after every ``@string`` definition of ``history`` (name,
+    value, in order: a file whose definitions all come before its entries); ``first_line``: the
+    stretch's first line in the file. ``None`` when a block in it is not closed within it.
+    Crossrefs, ``@xdata`` and sets are not followed (only the whole file says where they lead);
+    biblatex's ``date`` is read as in the whole file."""
     blocks = scan_alone(text)
     if blocks is None:
         return None
     result = ParsedBib(file=name)
-    reader = _Reader(result)
-    reader.macros.update((key.lower(), value) for key, value in strings.items())
+    table = StringTable(keep_undefined)
+    for key, value in history:
+        table.define(key, value)
+    reader = _Reader(result, table)
     for block in blocks:
         if _worth(block):
             block = dataclasses.replace(block, line=block.line + first_line - 1)
             reader.read(block, _split_block(block) if block.text else None, "")
+    result.entries = settle(result.entries, reader.problem_at)
+    result.string_history = table.history[len(history) :]  # the piece's own definitions
     return result
 
 
@@ -468,16 +491,18 @@ def _kept_read(read: tuple[Any, ...] | None) -> Any:
 class _Reader:
     """Reads blocks in file order, keeping the ``@string`` table as BibTeX does."""
 
-    def __init__(self, result: ParsedBib) -> None:
+    def __init__(self, result: ParsedBib, strings: StringTable) -> None:
         self.result = result
-        self.macros: dict[str, str] = dict(MONTHS)
+        self.strings = strings
+        self.view = strings.view()
         self.strings_length = 0
-        self.seen: dict[str, int] = {}
-        #: where the entries with a crossref field are in ``result.entries``
-        self.crossrefs: list[int] = []
+        self.seen: dict[str, tuple[str, int]] = {}
+        self.file = result.file
+        #: the entries with a crossref field
+        self.crossrefs: list[ParsedEntry] = []
 
     def problem(self, line: int, key: str, message: str, severity: Severity) -> None:
-        self.result.problems.append(Problem(self.result.file, line, key, message, severity))
+        self.result.problems.append(Problem(self.file, line, key, message, severity))
 
     def read(self, block: Block, read: Sequence[Any] | None, source: str) -> None:
         """Take in one block as split: entries, strings and preambles."""
@@ -495,8 +520,8 @@ class _Reader:
                 self.problem(block.line, f"@string {key}", message + "; this one is cut", WARNING)
                 value = value[: max(room, 0)]
             self.strings_length += len(value)
-            self.macros[key.lower()] = value
-            self.result.strings[key] = value
+            self.strings.define(key, value, self.file, block.line)
+            self.view = self.strings.view()
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
@@ -523,81 +548,121 @@ class _Reader:
             return
         folded = key.lower()
         if folded in self.seen:
+            file, first = self.seen[folded]
+            place = f"line {first}" if file == self.file else f"{file}:{first}"
             self.problem(
                 line,
                 key,
-                f"duplicate key (first at line {self.seen[folded]}); this entry is left out",
+                f"duplicate key (first at {place}); this entry is left out",
                 Severity.ERROR,
             )
             return
-        self.seen[folded] = line
+        self.seen[folded] = (self.file, line)
         for name in repeated:
             self.problem(
                 line, key, f"field {name!r} is given twice; the first one is used", Severity.WARNING
             )
         if isinstance(body, str):
-            fields = Fields(None, self.macros, functools.partial(_decode_body, body, block))
+            fields = Fields(None, self.view, functools.partial(_decode_body, body, block))
         else:
-            fields = Fields(_first_of_each(*body), self.macros)
+            fields = Fields(_first_of_each(*body), self.view)
             fields._body = body
-        if crossref:
-            self.crossrefs.append(len(self.result.entries))
-        self.result.entries.append(
-            ParsedEntry(
-                key,
-                entry_type.strip().lower(),
-                line,
-                fields,
-                block.text,
-                (source,) if source else (),
-            )
+        entry = ParsedEntry(
+            key,
+            entry_type.strip().lower(),
+            line,
+            fields,
+            block.text,
+            (source,) if source else (),
+            self.file,
         )
+        if crossref:
+            self.crossrefs.append(entry)
+        self.result.entries.append(entry)
 
     def evaluate(self, raw: str, line: int, key: str) -> str:
         """Evaluate a ``@string`` or ``@preamble`` value now, reporting what is wrong."""
         warnings: list[str] = []
-        value = evaluate(raw, self.macros, warnings)
+        undefined: list[str] = []
+        value = evaluate(raw, self.view, warnings, undefined)
         for warning in warnings:
             self.problem(line, key, warning, Severity.WARNING)
+        for name in undefined:
+            where = (self.file, name.lower())
+            if where not in self.result.undefined:
+                later = self.view.defined_later(name)
+                self.result.undefined[where] = (line, key, later)
         return value
 
     def finish(self) -> None:
-        """Apply crossref inheritance once every entry is known."""
-        if not self.crossrefs:
-            return
-        by_key = {e.key.lower(): e for e in self.result.entries}
-        for index in self.crossrefs:
-            self.inherit(self.result.entries[index], by_key)
+        """Once every entry is known: ``@xdata``, crossref inheritance, biblatex's dates; the
+        rows are the entries that are not containers."""
+        self.result.strings = self.strings.final()
+        self.result.string_history = self.strings.history
+        entries = self.result.entries
+        resolve_xdata(entries, self.problem_at)
+        inherit_crossrefs(self.crossrefs, entries, self.problem_at)
+        self.result.entries = settle(entries, self.problem_at)
 
-    def inherit(self, entry: ParsedEntry, by_key: dict[str, ParsedEntry]) -> None:
-        """Copy the fields a child lacks from its crossref chain, stopping at a cycle."""
-        chain = [entry.key]
+    def problem_at(self, file: str, line: int, key: str, message: str) -> None:
+        """A warning about the entry ``key`` at ``file:line``."""
+        self.result.problems.append(Problem(file, line, key, message, Severity.WARNING))
+
+
+def inherit_crossrefs(children: list[ParsedEntry], entries: list[ParsedEntry], warn: Warn) -> None:
+    """Give each of ``children`` (the entries with a crossref field) the fields it lacks from
+    its crossref parent, whose own chain is resolved first; each entry is resolved once, so
+    time is linear in the chain's length.
+
+    Cycles and missing targets are reported (``warn(file, line, key, message)``); a parent
+    may be named by its key or by one of its ``ids`` (biber's aliases).
+    """
+    if not children:
+        return
+    keys = by_key(entries)
+    state: dict[int, int] = {}  # id(entry): 1 on the chain being followed, 2 resolved
+    for entry in children:
+        if id(entry) in state:
+            continue
+        path: list[ParsedEntry] = []
         current = entry
-        while "crossref" in current.fields:
+        parent: ParsedEntry | None = None
+        while True:
+            state[id(current)] = 1
+            path.append(current)
             target = current.fields["crossref"].strip()
-            parent = by_key.get(target.lower())
+            parent = keys.get(target.lower())
             if parent is None:
-                self.problem(
-                    current.line,
-                    current.key,
-                    f"crossref target {target!r} not found",
-                    Severity.WARNING,
-                )
-                return
-            if parent.key in chain:
-                cycle = " -> ".join([*chain, parent.key])
-                self.problem(entry.line, entry.key, f"crossref cycle: {cycle}", Severity.WARNING)
-                return
-            chain.append(parent.key)
-            if (
-                parent.entry_type in _CONTAINERS
-                and "booktitle" not in entry.fields
-                and "title" in parent.fields
-            ):
-                entry.fields.set("booktitle", parent.fields["title"])
-            entry.fields.inherit(parent.fields, ("crossref", "key", "ids"))
-            entry.sources += parent.sources[:1]
+                message = f"crossref target {target!r} not found"
+                warn(current.file, current.line, current.key, message)
+                break
+            if state.get(id(parent)) == 1:
+                # A cycle: the entry that closes it takes its parent's own fields only.
+                cycle = " -> ".join([e.key for e in path[path.index(parent) :]] + [parent.key])
+                warn(entry.file, entry.line, entry.key, f"crossref cycle: {cycle}")
+                break
+            if state.get(id(parent)) == 2 or "crossref" not in parent.fields:
+                break
             current = parent
+        for child in reversed(path):
+            if parent is not None:
+                _take_from_parent(child, parent)
+            state[id(child)] = 2
+            parent = child
+
+
+def _take_from_parent(child: ParsedEntry, parent: ParsedEntry) -> None:
+    """One crossref step: the parent's fields the child lacks; a container's title becomes
+    the child's ``booktitle`` (BibLaTeX's rule)."""
+    if (
+        parent.entry_type in _CONTAINERS
+        and "booktitle" not in child.fields
+        and "title" in parent.fields
+    ):
+        child.fields.set("booktitle", parent.fields["title"])
+    child.fields.inherit(parent.fields, ("crossref", "key", "ids"))
+    if parent.sources:  # what the child's display depends on, for the cache: one key
+        child.sources = (*child.sources[:1], digest(*parent.sources))
 
 
 def _split_block(block: Block) -> tuple[Any, ...]:
@@ -685,19 +750,30 @@ def _splitter() -> tuple[Any, Any]:
     return model, Splitter
 
 
-def evaluate(raw: str, macros: Mapping[str, str], warnings: list[str]) -> str:
-    """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``."""
+def evaluate(
+    raw: str,
+    macros: Mapping[str, str],
+    warnings: list[str],
+    undefined: list[str] | None = None,
+) -> str:
+    """Evaluate a raw value: ``{..}``, ``".."``, numbers and macros joined by ``#``.
+
+    An undefined macro is empty, as in BibTeX (or its own name, when ``macros`` says
+    ``keep_undefined``); its name goes to ``undefined``, or a warning to ``warnings``.
+    """
     value = _single_piece(raw)
     if value is None:
-        value = "".join(_piece(p, macros, warnings) for p in split_concatenation(raw))
+        value = "".join(_piece(p, macros, warnings, undefined) for p in split_concatenation(raw))
     if len(value) > MAX_VALUE_LENGTH:
         warnings.append(f"value longer than {MAX_VALUE_LENGTH:,} characters is cut")
         value = value[:MAX_VALUE_LENGTH]
     return value
 
 
-def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
-    """The value of one piece of a concatenation; an undefined macro is kept as written."""
+def _piece(
+    piece: str, macros: Mapping[str, str], warnings: list[str], undefined: list[str] | None
+) -> str:
+    """The value of one piece of a concatenation; an undefined macro is empty, as in BibTeX."""
     if piece[:1] in '{"' and len(piece) >= 2:
         return piece[1:-1]
     if piece.isdigit():
@@ -705,8 +781,14 @@ def _piece(piece: str, macros: Mapping[str, str], warnings: list[str]) -> str:
     macro = macros.get(piece.lower())
     if macro is not None:
         return macro
-    warnings.append(f"undefined string {piece!r} is kept as written")
-    return piece
+    keep = getattr(macros, "keep_undefined", False)
+    if undefined is not None:
+        undefined.append(piece)
+    else:
+        warnings.append(
+            f"undefined @string {piece!r} is " + ("kept as written" if keep else "empty")
+        )
+    return piece if keep else ""
 
 
 def _whole(text: str, fields: list[tuple[str, str, int]]) -> bool:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from markupsafe import Markup
 
 from bib2table.bibtex.addresses import entry_links
+from bib2table.bibtex.bibwrite import seen_strings
 from bib2table.bibtex.excerpt import Cited, bibtex, hidden_fields
 from bib2table.bibtex.private import PRIVATE, Private
 
@@ -60,11 +61,18 @@ def bibtex_text(entry: Entry, catalogue: Catalogue | None = None, abstract: bool
     if catalogue is None:
         return bibtex(entry, PRIVATE if abstract else PRIVATE.adding(["abstract"])).text
     cited = bibtex(entry, catalogue_hidden_fields(catalogue, abstract))
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
-    lines = [_string_line(*strings[m]) for m in cited.macros if m in strings]
+    names = _names(catalogue)
+    seen = seen_strings(entry, catalogue)
+    defined = [(m, seen.get(m)) for m in cited.macros if m in names]
+    lines = [_string_line(names[m], v) for m, v in defined if v is not None]
     if not lines:
         return cited.text
     return "\n".join(lines) + "\n\n" + cited.text
+
+
+def _names(catalogue: Catalogue) -> dict[str, str]:
+    """Each ``@string`` macro's name as written, by its lower-case name."""
+    return {name.lower(): name for name in catalogue.strings}
 
 
 @dataclass(frozen=True)
@@ -103,12 +111,14 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     """The page's citation data as JSON, safe inside ``<script type="application/json">``.
 
     ``{"strings": {macro: "@string{…}"}, "entries": [[bibtex, [macro, …]], …]}``, entries in
-    the catalogue's order. Only macros that some entry uses are kept. (The links are in each
-    row, see :func:`row_links`.)
+    the catalogue's order. Only macros that some entry uses are kept; a macro defined twice in
+    the ``.bib`` has a key for each value its entries saw (``title``, ``title 2``). (The links
+    are in each row, see :func:`row_links`.)
     """
     hidden = catalogue_hidden_fields(catalogue, abstract)
-    strings = {name.lower(): (name, value) for name, value in catalogue.strings.items()}
+    names = _names(catalogue)
     used: dict[str, str] = {}
+    values: dict[tuple[str, str], str] = {}  # (macro, value) -> its key
     rows = []
     for entry in catalogue.entries:
         # The model already made the usual form (cached between runs); with the abstract
@@ -118,12 +128,36 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
             if entry.bibtex and not abstract
             else bibtex(entry, hidden)
         )
-        macros = [m for m in cited.macros if m in strings] if cited.macros else []
-        for macro in macros:
-            if macro not in used:
-                used[macro] = _string_line(*strings[macro])
+        macros = _macro_keys(entry, cited.macros, catalogue, names, used, values)
         rows.append([cited.text, macros])
     return script_json({"strings": used, "entries": rows})
+
+
+def _macro_keys(
+    entry: Entry,
+    cited: tuple[str, ...],
+    catalogue: Catalogue,
+    names: dict[str, str],
+    used: dict[str, str],
+    values: dict[tuple[str, str], str],
+) -> list[str]:
+    """The keys of the ``@string`` lines ``entry`` needs, each for the value the entry saw;
+    a line not yet in ``used`` is added there."""
+    keys: list[str] = []
+    if not cited:
+        return keys
+    seen = seen_strings(entry, catalogue)
+    for macro in cited:
+        value = seen.get(macro) if macro in names else None
+        if value is None:
+            continue
+        key = values.get((macro, value))
+        if key is None:
+            key = macro if macro not in used else f"{macro} {len(values) + 1}"
+            values[(macro, value)] = key
+            used[key] = _string_line(names[macro], value)
+        keys.append(key)
+    return keys
 
 
 def script_json(value: object) -> Markup:

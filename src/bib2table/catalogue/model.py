@@ -22,7 +22,16 @@ from bib2table.bibtex.addresses import (
     web_address,
 )
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
-from bib2table.bibtex.latex import Definition, decode, definitions
+from bib2table.bibtex.formula import is_tree
+from bib2table.bibtex.latex import (
+    ENTRY_EXPANSION,
+    FILE_EXPANSION,
+    Budget,
+    Definition,
+    FileBudget,
+    decode,
+    definitions,
+)
 from bib2table.bibtex.names import Name, split_names
 from bib2table.bibtex.parse import ParsedBib, ParsedEntry
 from bib2table.bibtex.private import PRIVATE, Private, PublicFields
@@ -74,6 +83,13 @@ class Entry:
     #: a key for everything the entry is made of (its text, the strings and settings it is
     #: read with), for keeping what is made from it; empty when not known
     digest: str = field(default="", compare=False)
+    #: the file the entry is in, when several files make the bibliography
+    file: str = field(default="", compare=False)
+    #: the ``@string`` macros as this entry sees them (those defined before it, as in BibTeX)
+    strings: Mapping[str, str] = field(default_factory=dict, compare=False)
+    #: empty when no cell holds math; else per cell ``None`` or its pieces, text and math trees
+    #: (see :mod:`bib2table.bibtex.formula`), for the page to draw the math as MathML
+    math: tuple[Any, ...] = field(default=(), compare=False)
 
 
 @dataclass
@@ -101,18 +117,26 @@ class Catalogue:
     macros: Mapping[str, Definition] = field(default_factory=dict, compare=False)
 
 
+#: A cell's text and, when it holds math, its pieces (text and math trees).
+Rich = tuple[str, tuple[Any, ...] | None]
+
+
 class _Collector:
     """Decodes one entry's displayed text, collecting unknown macros and warnings on the way."""
 
-    def __init__(self, defined: Mapping[str, Definition]) -> None:
+    def __init__(self, defined: Mapping[str, Definition], budget: FileBudget) -> None:
         self.defined = defined
         self.unknown: set[str] = set()
         self.warnings: list[str] = []
+        self.budget = Budget(budget)
 
     def text(self, value: str) -> str:
-        decoded = decode(value, self.defined)
+        return self.rich(value)[0]
+
+    def rich(self, value: str) -> Rich:
+        decoded = decode(value, self.defined, self.budget)
         self.unknown |= decoded.unknown
-        return decoded.text
+        return decoded.text, decoded.math
 
 
 @dataclass(frozen=True)
@@ -130,6 +154,12 @@ class _Record:
     year: int | None
     links: tuple[tuple[str, str, str], ...]
     sort_names: tuple[str, ...]
+    #: the undefined ``@string`` macros the shown fields use
+    undefined: tuple[str, ...] = ()
+    #: per cell, its math pieces (see :attr:`Entry.math`); empty when no cell holds math
+    math: tuple[Any, ...] = ()
+    #: the file's macros whose expansion was stopped (they grow without end?)
+    stopped: tuple[str, ...] = ()
 
     def dump(self) -> list[Any]:
         return [
@@ -144,15 +174,19 @@ class _Record:
             self.year,
             self.links,
             self.sort_names,
+            self.undefined,
+            self.math,
+            self.stopped,
         ]
 
     @classmethod
     def load(cls, data: Any, width: int) -> _Record | None:
         """A record from the cache, or ``None`` when it does not have the shape of one or its
         links break the link rules (only ``http``/``https``): such a value is not used."""
-        if not (isinstance(data, list) and len(data) == 11):
+        if not (isinstance(data, list) and len(data) == 14):
             return None
-        cells, url, keywords, warnings, unknown, text, macros, doi, year, links, sorts = data
+        cells, url, keywords, warnings, unknown, text, macros, doi, year, links = data[:10]
+        sorts, undefined, math, stopped = data[10:]
         if not (
             _strings(cells, width)
             and isinstance(url, str)
@@ -168,6 +202,9 @@ class _Record:
             and type(links) is list
             and all(_strings(link, 3) and is_safe_url(link[2]) for link in links)
             and _strings(sorts, width)
+            and _strings(undefined)
+            and _strings(stopped)
+            and _math_cells(math, width)
         ):
             return None
         return cls(
@@ -182,7 +219,22 @@ class _Record:
             year,
             tuple((kind, shown, href) for kind, shown, href in links),
             tuple(sorts),
+            tuple(undefined),
+            tuple(math),
+            tuple(stopped),
         )
+
+
+def _math_cells(value: Any, width: int) -> bool:
+    """Whether a cached record's math is empty, or per cell ``None`` or text and math trees."""
+    if type(value) is not list:
+        return False
+    if not value:
+        return True
+    return len(value) == width and all(
+        cell is None or (type(cell) is list and all(isinstance(p, str) or is_tree(p) for p in cell))
+        for cell in value
+    )
 
 
 def _strings(value: Any, length: int | None = None) -> bool:
@@ -211,7 +263,7 @@ def build_catalogue(
         settings.categories is not None,
         settings.private.key(),
     )
-    context = digest(shape, sorted(defined.items()), sorted(parsed.strings.items()))
+    context = digest(shape, sorted(defined.items()), parsed.string_history, settings.keep_undefined)
     records, digests = _records(parsed.entries, settings, defined, cache, context)
     vocabulary = _vocabulary(settings, (r.keywords for r in records))
     problems = list(parsed.problems)
@@ -225,13 +277,34 @@ def build_catalogue(
     lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     unknown: dict[str, tuple[int, str]] = {}
+    stopped: dict[str, tuple[str, int, str, int]] = {}
+    undefined = dict(parsed.undefined)
+    uses: dict[tuple[str, str], int] = {}
     entries = []
     for parsed_entry, record, entry_digest in zip(parsed.entries, records, digests, strict=True):
-        line, key = parsed_entry.line, parsed_entry.key
-        problems += [Problem(parsed.file, line, key, w, Severity.WARNING) for w in record.warnings]
+        line, key, file = parsed_entry.line, parsed_entry.key, parsed_entry.file or parsed.file
+        problems += [Problem(file, line, key, w, Severity.WARNING) for w in record.warnings]
         for name in record.unknown:
             unknown.setdefault(name, (line, key))
-        entries.append(_entry(parsed_entry, record, entry_digest, settings, lookup, ordered))
+        for name in record.stopped:
+            first = stopped.setdefault(name, (file, line, key, 0))
+            stopped[name] = (*first[:3], first[3] + 1)
+        for name in record.undefined:
+            where = (file, name.lower())
+            uses[where] = uses.get(where, 0) + 1
+            if where not in undefined:
+                later = _defined_later(parsed_entry.fields, name)
+                undefined[where] = (line, key, later)
+        entries.append(_entry(parsed_entry, record, entry_digest, settings, lookup, ordered, file))
+    problems += _undefined_problems(undefined, uses, settings.keep_undefined)
+    for name, (file, line, key, count) in stopped.items():
+        message = (
+            f"expanding {name} was stopped: the file's macros may expand to "
+            f"{ENTRY_EXPANSION:,} characters per entry and {FILE_EXPANSION:,} in all "
+            f"(does {name} expand into itself?); {count} "
+            f"{'entry shows' if count == 1 else 'entries show'} it cut short"
+        )
+        problems.append(Problem(file, line, key, message, Severity.WARNING))
     if unknown:
         line, key = min(unknown.values())
         message = f"unknown LaTeX macros kept as text: {', '.join(sorted(unknown))}"
@@ -269,6 +342,7 @@ def _entry(
     settings: Settings,
     lookup: Vocabulary,
     ordered: tuple[str, ...],
+    file: str,
 ) -> Entry:
     """The catalogue's entry for ``parsed_entry``, marked with the categories in ``ordered``."""
     labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
@@ -290,6 +364,9 @@ def _entry(
         sort_names=record.sort_names,
         links=record.links,
         digest=entry_digest,
+        file=file,
+        strings=parsed_entry.fields.strings,
+        math=record.math,
     )
 
 
@@ -298,21 +375,27 @@ def model_entries(
     settings: Settings,
     defined: Mapping[str, Definition],
     vocabulary: Mapping[str, str],
-) -> tuple[list[Entry], list[Problem]]:
+) -> tuple[list[Entry], list[Problem]] | None:
     """Entries made one by one, as :func:`build_catalogue` makes them within a catalogue whose
-    keywords give ``vocabulary`` (see :func:`vocabulary_of`); and their warnings (without the
-    catalogue-wide one about unknown macros)."""
+    keywords give ``vocabulary`` (see :func:`vocabulary_of`); and their warnings. ``None`` when
+    an entry needs what only the whole file says: one of its macros is unknown, an undefined
+    ``@string`` or stopped (each reported once per file)."""
     hidden = hidden_fields(
         settings.categories is not None, settings.keyword_fields, private=settings.private
     )
     lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
     ordered = tuple(dict.fromkeys(vocabulary.values()))
     entries, problems = [], []
+    budget = FileBudget()
     for parsed_entry in parsed:
-        record = _record(parsed_entry, settings, defined, hidden)
+        record = _record(parsed_entry, settings, defined, hidden, budget)
+        if record.unknown or record.undefined or record.stopped:
+            return None
         line, key = parsed_entry.line, parsed_entry.key
         problems += [Problem("", line, key, w, Severity.WARNING) for w in record.warnings]
-        entries.append(_entry(parsed_entry, record, "", settings, lookup, ordered))
+        entries.append(
+            _entry(parsed_entry, record, "", settings, lookup, ordered, parsed_entry.file)
+        )
     return entries, problems
 
 
@@ -323,6 +406,37 @@ def vocabulary_of(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -
     if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
         return {}
     return vocabulary
+
+
+def _defined_later(fields: Any, name: str) -> tuple[str, int] | None:
+    """Where an undefined macro is defined after the entry that uses it, if it is."""
+    later = getattr(fields.strings, "defined_later", None)
+    return later(name) if later is not None else None
+
+
+def _undefined_problems(
+    undefined: Mapping[tuple[str, str], tuple[int, str, tuple[str, int] | None]],
+    uses: Mapping[tuple[str, str], int],
+    keep: bool,
+) -> list[Problem]:
+    """One warning per undefined ``@string`` macro and file, at its first use, as BibTeX warns."""
+    problems = []
+    for (file, name), (line, key, later) in undefined.items():
+        shown = "kept as written" if keep else "empty, as BibTeX makes it"
+        message = f"undefined @string {name!r} is {shown}"
+        if later is not None:
+            place = f"line {later[1]}" if later[0] == file else f"{later[0]}:{later[1]}"
+            message += f"; it is defined later, at {place}: BibTeX needs it defined before use"
+        count = uses.get((file, name), 0)
+        if count > 1:
+            message += f" ({count} entries use it)"
+        problems.append(Problem(file, line, key, message, Severity.WARNING))
+    return problems
+
+
+def _seen(entry: ParsedEntry) -> int:
+    """How many ``@string`` definitions the entry comes after (what values it sees)."""
+    return int(getattr(entry.fields.strings, "seen", 0))
 
 
 def _records(
@@ -339,7 +453,10 @@ def _records(
     records: list[_Record | None] = [None] * len(entries)
     keys: list[bytes] = []
     if cache is not None:
-        keys = [cache.key("entry", e.entry_type, e.key, *e.sources, context) for e in entries]
+        keys = [
+            cache.key("entry", e.entry_type, e.key, *e.sources, context, str(_seen(e)))
+            for e in entries
+        ]
         stored = cache.get_many("entries", keys)
         for index, key in enumerate(keys):
             value = stored.get(key)
@@ -350,9 +467,10 @@ def _records(
     hidden = hidden_fields(
         settings.categories is not None, settings.keyword_fields, private=settings.private
     )
+    budget = FileBudget()
 
     def compute(index: int) -> _Record:
-        return _record(entries[index], settings, defined, hidden)
+        return _record(entries[index], settings, defined, hidden, budget)
 
     for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
         records[index] = record
@@ -367,17 +485,26 @@ def _record(
     settings: Settings,
     defined: Mapping[str, Definition],
     hidden: Private,
+    budget: FileBudget,
 ) -> _Record:
     """What the model makes of one entry on its own; ``hidden``: what its BibTeX leaves out."""
-    collector = _Collector(defined)
+    collector = _Collector(defined, budget)
     url, warning = _link(entry)
     if warning:
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden)
-    cells = [_cell(entry, c, collector) for c in settings.columns]
+    cells = []
+    maths = []
+    sorts = []
+    for column in settings.columns:
+        text, math, sort = _cell(entry, column, collector)
+        cells.append(text)
+        maths.append(math)
+        sorts.append(sort)
     keywords = _keywords(entry, settings, collector)
+    stopped = collector.budget.stopped
     return _Record(
-        cells=tuple(cell for cell, _ in cells),
+        cells=tuple(cells),
         url=url,
         keywords=keywords,
         warnings=(*entry.fields.warnings, *collector.warnings),
@@ -387,13 +514,18 @@ def _record(
         doi=doi_of(entry.fields.get("doi", "")),
         year=_year(entry.fields),
         links=entry_links(entry.fields),
-        sort_names=tuple(sort for _, sort in cells),
+        sort_names=tuple(sorts),
+        undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
+        math=tuple(maths) if maths.count(None) < len(maths) else (),
+        stopped=tuple(sorted(stopped)) if stopped else (),
     )
 
 
-def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> tuple[str, str]:
-    """Display text of one column (its first non-empty field, decoded) and, for a name list,
-    the text it sorts by."""
+def _cell(
+    entry: ParsedEntry, column: Column, collector: _Collector
+) -> tuple[str, tuple[Any, ...] | None, str]:
+    """Display text of one column (its first non-empty field, decoded), its math pieces and,
+    for a name list, the text it sorts by."""
     for name in column.fields:
         value = entry.fields.get(name, "").strip()
         if not value:
@@ -402,23 +534,34 @@ def _cell(entry: ParsedEntry, column: Column, collector: _Collector) -> tuple[st
             return _names(value, collector)
         if name == "date":
             match = _YEAR.search(value)
-            return (match.group() if match else collector.text(value)), ""
-        return collector.text(value), ""
-    return "", ""
+            return (match.group(), None, "") if match else (*collector.rich(value), "")
+        return (*collector.rich(value), "")
+    return "", None, ""
 
 
-def _names(value: str, collector: _Collector) -> tuple[str, str]:
-    """A name list as "First Last, First Last", with "et al." for ``and others``; and as BibTeX
-    sorts it, "von Last, First, Jr; ..." (LaTeX decoded, plain text otherwise)."""
+def _names(value: str, collector: _Collector) -> tuple[str, tuple[Any, ...] | None, str]:
+    """A name list as "First Last, First Last", with "et al." for ``and others``, its math
+    pieces, and the list as BibTeX sorts it, "von Last, First, Jr; ..." (LaTeX decoded, plain
+    text otherwise)."""
     names, others = split_names(value)
     for name in names:
         if name.odd:
             collector.warnings.append(f"name {name.last!r} is shown as written: {name.odd}")
-    shown = ", ".join(collector.text(n.display()) for n in names)
+    shown = [collector.rich(n.display()) for n in names]
     sort = "; ".join(_sort_name(n, collector) for n in names)
+    text = ", ".join(t for t, _ in shown)
     if others:
-        return (f"{shown} et al." if shown else "et al."), sort
-    return shown, sort
+        text = f"{text} et al." if text else "et al."
+    if not any(m for _, m in shown):
+        return text, None, sort
+    pieces: list[Any] = []
+    for number, (part, math) in enumerate(shown):
+        if number:
+            pieces.append(", ")
+        pieces.extend(math if math else [part])
+    if others:
+        pieces.append(" et al." if shown else "et al.")
+    return text, tuple(pieces), sort
 
 
 def _sort_name(name: Name, collector: _Collector) -> str:

@@ -99,6 +99,8 @@ class Settings:
     require_category: bool = False
     #: field names, ``-`` in front for descending; empty keeps the ``.bib``'s order.
     sort: tuple[str, ...] = ()
+    #: an undefined ``@string`` macro shows its own name instead of nothing (BibTeX's way)
+    keep_undefined: bool = False
     source: Path | None = field(default=None, compare=False)
     #: every file the settings were read from (the settings file, its intro-file)
     files: tuple[Path, ...] = field(default=(), compare=False)
@@ -127,6 +129,7 @@ _KEYS = {
     "markdown-year-headings",
     "code-fields",
     "json-shape",
+    "keep-undefined-strings",
 }
 _COLUMN_KEYS = {"label", "fields", "field", "format", "link"}
 
@@ -262,6 +265,7 @@ def _from_table(data: dict[str, Any], path: Path) -> Settings:
         keyword_hierarchy=_separators(data, "keyword-hierarchy-separators", path, ()),
         require_category=_bool(data, "require-category", path),
         sort=sort,
+        keep_undefined=_bool(data, "keep-undefined-strings", path),
         source=path,
         files=tuple(files),
         private=private,

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
+from bib2table.outputs.mathml import ATTRIBUTES, ELEMENTS, ROW_SHAPES
+
 if TYPE_CHECKING:
     from lxml_html_clean import Cleaner
     from markdown_it import MarkdownIt
@@ -118,7 +120,7 @@ def _check(html: str) -> tuple[list[str], int]:
         document = lxml.html.document_fromstring(html, parser=_parser())
     except (etree.ParserError, ValueError) as exc:
         return [f"the page does not parse as HTML: {exc}"], 0
-    faults = []
+    faults = _math_faults(document)
     attributes: Any = document.xpath(_RISKY_ATTRIBUTES)
     for attribute in attributes:
         name, value = str(attribute.attrname), str(attribute).strip()
@@ -131,6 +133,21 @@ def _check(html: str) -> tuple[list[str], int]:
             faults.append(f"<{tag} {name}={value[:60]!r}> is not a safe link")
     stand_ins = sum(1 for _ in document.iter(STAND_IN[1:].split(">")[0]))
     return faults, stand_ins
+
+
+def _math_faults(document: Any) -> list[str]:
+    """MathML may hold only MathML Core's presentation elements and their own attributes:
+    no HTML inside it, no links, no ``annotation-xml`` or ``maction``."""
+    faults = []
+    elements: Any = document.xpath("//math/descendant-or-self::*")
+    for element in elements:
+        tag = str(element.tag).lower()
+        if tag not in ELEMENTS:
+            faults.append(f"<{tag}> is not allowed inside <math>")
+        for name in element.attrib:
+            if str(name).lower() not in ATTRIBUTES:
+                faults.append(f"<{tag} {name}=…> is not allowed inside <math>")
+    return faults
 
 
 @functools.cache
@@ -181,7 +198,9 @@ _SAFE_VALUES = re.compile(
 
 
 def _html_rows_fit(rows: Sequence[str]) -> bool:
-    text = "\0".join(rows)
+    text = _without_math("\0".join(rows))
+    if text is None:
+        return False
     tags = _ANY_TAG.findall(text)
     if len(tags) != text.count("<"):
         return False
@@ -198,6 +217,37 @@ def _html_rows_fit(rows: Sequence[str]) -> bool:
     chosen = "\0".join([tag for tag, shape in zip(tags, blanked, strict=True) if shape in linking])
     links = [value for name, value in _ATTRIBUTE_VALUE.findall(chosen) if name in _LINKS]
     return _SAFE_VALUES.fullmatch("\0".join(links) + "\0" if links else "") is not None
+
+
+# The math bib2table writes (see :mod:`bib2table.outputs.mathml`): a <math display="inline">
+# element named by escaped text, holding text and only the tags of mathml.ROW_SHAPES. Such spans
+# are set aside before the rows' other tags are checked; any other <math> keeps a row out of
+# the strict form.
+_MATH_SPAN = re.compile(
+    r'<math display="inline" aria-label="[^"<>]*">((?:[^<]|<(?!/math>))*)</math>'
+)
+_INSIDE_MATH = ROW_SHAPES - {'<math display="" aria-label="">', "</math>"}
+
+
+def _without_math(text: str) -> str | None:
+    """``text`` with each math span bib2table writes replaced by a letter; ``None`` when a span
+    holds anything else, or when another ``<math`` is left."""
+    if "<math" not in text:
+        return text
+    kept = []
+    pos = 0
+    for span in _MATH_SPAN.finditer(text):
+        inside = span.group(1)
+        tags = _ANY_TAG.findall(inside)
+        if len(tags) != inside.count("<"):
+            return None
+        if not all(_QUOTED.sub('""', tag) in _INSIDE_MATH for tag in tags):
+            return None
+        kept += [text[pos : span.start()], "x"]
+        pos = span.end()
+    kept.append(text[pos:])
+    rest = "".join(kept)
+    return None if "<math" in rest else rest
 
 
 # Markdown: a table row whose cells are escaped text, or [escaped text](http(s) address).

@@ -42,6 +42,7 @@ from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
 from bib2table.outputs.clean import markdown_to_html
 from bib2table.outputs.csljson import csl_items, csl_json
 from bib2table.outputs.listing import sections
+from bib2table.outputs.mathml import cell_html
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cite_data=cite.cite_data,
         bibtex=cite.bibtex_text,
         links=cite.links,
+        cell_html=cell_html,
         row_links=cite.row_links,
         page_data=pagedata.page_data,
         csl_json=csl_json,
