@@ -61,7 +61,9 @@ MOST_PIECES = 64
 MOST_WINDOW = 5000
 #: What links entries to each other (crossref, biblatex's xdata, sets, related entries and
 #: aliases): where it appears, only the whole file says what an entry holds.
-_LINKED = re.compile(r"crossref|xdata|entryset|related|\bids\s*=|@\s*set\s*[{(]", re.IGNORECASE)
+_LINKED = re.compile(
+    r"\b(?:crossref|xdata|entryset|related|ids)\s*=|@\s*(?:xdata|set)\s*[{(]", re.IGNORECASE
+)
 
 
 @dataclass
