@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from bib2table.outputs.live import assets, widen
+from bib2table.outputs.live import assets, patcher, widen
 from serving import Serving, bib, replace, wait_for
 from toolkit import run, write
 
@@ -88,12 +88,19 @@ def test_the_served_page_is_the_built_page_plus_the_preview(
     assert state is not None
     stripped = served.replace(f"<style>{style}</style>", "").replace(state.group(0), "")
     stripped = stripped.replace(f"<script>{script}</script>", "")
-    assert _same_but_policy(stripped, built)
+    # The page's own script ends with the patcher, which shows new builds in place.
+    assert stripped.count(patcher()) == 1
+    assert patcher() not in built and "bib2table-patch" not in built
+    own = re.findall(r"<script>(.*?)</script>", built, re.S)[-1]
+    patched = own.removesuffix("})();\n") + patcher() + "})();\n"
+    assert f"<script>{patched}</script>" in served
+    assert _same_but_policy(stripped.replace(patcher(), ""), built)
     served_policy, built_policy = policy(served), policy(built)
     assert sha256(script) in served_policy and sha256(style) in served_policy
     assert "connect-src 'self'" in served_policy
+    assert sha256(own) in built_policy and sha256(own) not in served_policy
     assert served_policy == widen(
-        built_policy,
+        built_policy.replace(sha256(own), sha256(patched)),
         {"script-src": sha256(script), "style-src": sha256(style), "connect-src": "'self'"},
     )
     assert sha256(script) not in built
@@ -258,7 +265,8 @@ def test_a_signal_during_a_rebuild_ends_it_at_once(
     write(tmp_path / "refs.bib", bib(3000))
     server = serving("refs.bib", "--no-cache")
     server.wait_built()
-    replace(tmp_path / "refs.bib", bib(3000, {1: "Changed"}))
+    # A new @string is read again in full (an edited entry alone is shown in moments).
+    replace(tmp_path / "refs.bib", '@string{x = "y"}\n' + bib(3000, {1: "Changed"}))
     time.sleep(0.25)  # noticed within ~0.1 s; rebuilding 3,000 entries without the cache: ~1 s
     status, seconds = server.stop(signal.SIGINT)
     assert status == 0, server.said
@@ -360,7 +368,8 @@ def test_pages_are_told_when_a_rebuild_starts_and_ends(
     state = json.loads(server.get("/_bib2table/live?since=-1")[2])
     assert state["building"] is False
     asked = f"/_bib2table/live?since={state['version']}&server={state['server']}"
-    replace(tmp_path / "refs.bib", bib(2000, {1: "Changed"}))
+    # A new @string is read again in full (an edited entry alone is shown in moments).
+    replace(tmp_path / "refs.bib", '@string{x = "y"}\n' + bib(2000, {1: "Changed"}))
     started = json.loads(server.get(asked)[2])
     assert started["building"] is True
     assert started["built"] == state["built"]

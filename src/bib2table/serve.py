@@ -32,15 +32,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from bib2table.builder import Builder
+from bib2table.catalogue.model import Catalogue
 from bib2table.catalogue.selection import Selection
 from bib2table.errors import Bib2TableError, OutputError
 from bib2table.outputs.live import split_page, state_block
-from bib2table.pipeline import EXTENSIONS, choose, load, render_all
+from bib2table.pipeline import EXTENSIONS, Loaded, choose, load, render_all
 from bib2table.problems import Problem, Severity
 from bib2table.watch import Watcher, stopped_by_signals
 
 #: Where an open page asks for news.
 NEWS = "/_bib2table/live"
+#: Where an open page asks how to become the newest build (see :mod:`bib2table.builder`).
+PATCH = "/_bib2table/patch"
+#: How many builds back an open page can be patched from (older ones reload).
+PATCHES_KEPT = 32
 #: How long a request for news waits before it is answered anyway, in seconds.
 NEWS_WAIT = 25.0
 #: Ports tried from the one asked for, when it is taken.
@@ -95,17 +101,23 @@ class Document:
     tail: bytes | None = None
 
 
+#: Documents made when first asked for (see :meth:`Site.document`).
+Maker = Callable[[], dict[str, Document]]
+
+
 @dataclass
 class Outcome:
-    """What one rebuild gave: new documents, or None when the save cannot be shown."""
+    """What one rebuild gave: new documents (or how to make them), or None when the save
+    cannot be shown; with ``patch``, how the open pages of the last build become this one."""
 
-    documents: dict[str, Document] | None
+    documents: dict[str, Document] | Maker | None
     problems: list[Problem] = field(default_factory=list)
     notices: list[dict[str, str]] = field(default_factory=list)
     entries: int = 0
     seconds: float = 0.0
     error: str = ""  # what stopped the build (bad settings, a broken template, …)
     kinds: frozenset[Kind] = frozenset()  # the shown catalogue's entries that cannot be read
+    patch: dict[str, Any] | None = None
 
 
 class Site:
@@ -119,7 +131,11 @@ class Site:
         self._built = 0  # builds shown
         self._stale = False  # the documents are older than the last save
         self._notices: list[dict[str, str]] = []
-        self._documents = _placeholder(self.source)
+        self._documents: dict[str, Document] | None = _placeholder(self.source)
+        self._maker: Maker | None = None
+        self._made = 0  # the build ``_documents`` show
+        self._making = threading.Lock()
+        self._patches: dict[int, dict[str, Any]] = {}  # build -> how the one before becomes it
         self.tolerated: frozenset[Kind] | None = None  # see rebuild(); None: nothing shown yet
         self._building = True
         self._closing = False
@@ -136,9 +152,18 @@ class Site:
         """Show ``outcome``; wake every request that waits for news or for the build."""
         with self._condition:
             if outcome.documents is not None:
-                self._documents = outcome.documents
+                if callable(outcome.documents):
+                    self._documents, self._maker = None, outcome.documents
+                else:
+                    self._documents, self._maker = outcome.documents, None
                 self.tolerated = outcome.kinds
                 self._built += 1
+                self._made = self._built
+                if outcome.patch is not None:
+                    self._patches[self._built] = outcome.patch
+                else:
+                    self._patches.clear()
+                self._patches.pop(self._built - PATCHES_KEPT, None)
             self._stale = outcome.documents is None
             self._notices = outcome.notices
             self._version += 1
@@ -163,11 +188,31 @@ class Site:
         }
 
     def document(self, path: str) -> tuple[Document, dict[str, Any]] | None:
-        """The document at ``path`` once the ongoing build (if any) is done, with the state."""
+        """The document at ``path`` once the ongoing build (if any) is done, with the state;
+        documents left to make are made now, once (other requests wait for them)."""
+        with self._making:
+            with self._condition:
+                self._condition.wait_for(lambda: not self._building or self._closing)
+                documents, maker, built = self._documents, self._maker, self._made
+            if documents is None and maker is not None:
+                documents = _made(maker)
+                with self._condition:
+                    if self._made == built:
+                        self._documents, self._maker = documents, None
         with self._condition:
-            self._condition.wait_for(lambda: not self._building or self._closing)
-            found = self._documents.get(path)
-            return None if found is None else (found, self.state())
+            found = documents.get(path) if documents is not None else None
+            return None if found is None else (found, self.state() | {"built": built})
+
+    def patches(self, since: int, server: str) -> dict[str, Any] | None:
+        """How a page of build ``since`` becomes the newest build, or ``None`` when it cannot
+        (a page of another server, or from before a build that changed more than entries)."""
+        with self._condition:
+            if server != self.server or not 0 < since <= self._built:
+                return None
+            wanted = range(since + 1, self._built + 1)
+            if any(number not in self._patches for number in wanted):
+                return None
+            return {"built": self._built, "patches": [self._patches[n] for n in wanted]}
 
     def news(self, since: int, server: str, timeout: float = NEWS_WAIT) -> dict[str, Any]:
         """The state, as soon as it differs from version ``since`` of ``server`` (or later)."""
@@ -228,6 +273,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         address = urlsplit(self.path)
         path = unquote(address.path)
+        if path == PATCH:
+            query = parse_qs(address.query)
+            since = _number(query.get("since", [""])[0])
+            patches = site.patches(since, query.get("server", [""])[0])
+            # null: no patch leads there (the page reloads); not an error in the page's console
+            self._send(200, "application/json", [json.dumps(patches).encode()], body)
+            return
         if path == NEWS:
             query = parse_qs(address.query)
             since = _number(query.get("since", [""])[0])
@@ -282,8 +334,12 @@ def listen(port: int, site: Site) -> _Server:
     raise AssertionError("unreachable")
 
 
-def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outcome:
-    """Build every output of ``preview`` through the pipeline, as a normal run does.
+def rebuild(
+    preview: Preview, tolerated: frozenset[Kind] | None = None, builder: Builder | None = None
+) -> Outcome:
+    """Build every output of ``preview``: from the last build, when ``builder`` can (only
+    entries changed; the documents are then made when first asked for, and the outcome
+    carries the patch for the open pages); else through the pipeline, as a normal run does.
 
     A save with entries that cannot be read is shown only if each of them is one that the
     catalogue shown now has too (``tolerated``; None: anything goes, as at the start): so a
@@ -291,6 +347,27 @@ def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outco
     written, or a new mistake, leaves the last good catalogue in place.
     """
     started = time.perf_counter()
+    if builder is not None:
+        try:
+            change = builder.quick()
+        except Exception:  # a bug in the quick way: the full build says what is wrong
+            if os.environ.get("BIB2TABLE_DEBUG"):
+                raise
+            change = None
+        if change is not None:
+            quick, catalogue = change.loaded, change.loaded.catalogue
+            entries, seconds = len(catalogue.entries), time.perf_counter() - started
+            return Outcome(
+                lambda: documents_of(preview, quick, catalogue),
+                change.problems,
+                [],
+                entries,
+                seconds,
+                kinds=tolerated or frozenset(),
+                patch=change.patch,
+            )
+        builder.forget()
+    before = builder.read() if builder is not None else None
     try:
         loaded = load(preview.source, preview.config, preview.encoding, preview.cache)
         errors = [p for p in loaded.parsed.problems if p.severity is Severity.ERROR]
@@ -301,7 +378,7 @@ def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outco
         if tolerated is not None and not {_kind(p) for p in errors} <= tolerated:
             return Outcome(None, loaded.catalogue.problems, _notices(errors))
         catalogue = choose(loaded, preview.selection)
-        outputs = render_all(loaded, catalogue, preview.formats, preview.template)
+        documents = documents_of(preview, loaded, catalogue)
     except Bib2TableError as exc:
         return Outcome(None, notices=[{"where": "", "message": str(exc)}], error=str(exc))
     except Exception as exc:  # a bug: say so, and keep serving the last good catalogue
@@ -312,6 +389,17 @@ def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outco
             "report it with the input that caused it; BIB2TABLE_DEBUG=1 shows where it happened."
         )
         return Outcome(None, notices=[{"where": "", "message": bug}], error=bug)
+    if builder is not None:
+        builder.remember(loaded, before)
+    errors = [p for p in catalogue.problems if p.severity is Severity.ERROR]
+    kinds = frozenset(_kind(p) for p in errors)
+    entries, seconds = len(catalogue.entries), time.perf_counter() - started
+    return Outcome(documents, catalogue.problems, _notices(errors), entries, seconds, kinds=kinds)
+
+
+def documents_of(preview: Preview, loaded: Loaded, catalogue: Catalogue) -> dict[str, Document]:
+    """Every output of ``preview`` for ``catalogue``, as the server keeps them."""
+    outputs = render_all(loaded, catalogue, preview.formats, preview.template)
     documents = {}
     for output in outputs:
         name = "/" + preview.source.stem + EXTENSIONS[output.format]
@@ -321,10 +409,22 @@ def rebuild(preview: Preview, tolerated: frozenset[Kind] | None = None) -> Outco
             documents["/"] = documents[name] = page
         else:
             documents[name] = Document("text/plain; charset=utf-8", output.text.encode())
-    errors = [p for p in catalogue.problems if p.severity is Severity.ERROR]
-    kinds = frozenset(_kind(p) for p in errors)
-    entries, seconds = len(catalogue.entries), time.perf_counter() - started
-    return Outcome(documents, catalogue.problems, _notices(errors), entries, seconds, kinds=kinds)
+    return documents
+
+
+def _made(maker: Maker) -> dict[str, Document]:
+    """The documents ``maker`` makes; if it fails, a page that says so (a bug: the catalogue
+    was built, only its page could not be made)."""
+    try:
+        return maker()
+    except Exception as exc:
+        if os.environ.get("BIB2TABLE_DEBUG"):
+            raise
+        bug = (
+            f"bib2table: unexpected error ({type(exc).__name__}: {exc}) while making the page. "
+            "This is a bug in bib2table: please report it; save again to rebuild in full.\n"
+        )
+        return {"/": Document("text/plain; charset=utf-8", bug.encode())}
 
 
 def _kind(problem: Problem) -> Kind:
@@ -365,6 +465,9 @@ def serve(
         )
         thread.start()
         watcher: Watcher | None = None
+        builder = Builder(
+            preview.source, preview.config, preview.encoding, preview.template, preview.selection
+        )
         try:
             watcher = Watcher(watched, poll)
             how = " (polling)" if watcher.polling else ""
@@ -372,7 +475,7 @@ def serve(
             while True:
                 watcher.mark()
                 site.begin()
-                outcome = rebuild(preview, site.tolerated)
+                outcome = rebuild(preview, site.tolerated, builder)
                 watcher.refresh()
                 if outcome.documents is None and watcher.pending():
                     continue  # a save still under way: its next notice is on its way
@@ -386,9 +489,10 @@ def serve(
                         "catalogue that could be, until it can"
                     )
                 else:
+                    how = ", shown in place" if outcome.patch is not None else ""
                     say(
                         f"bib2table: built {outcome.entries:,} entries in "
-                        f"{outcome.seconds:.2f} s; {server.url}"
+                        f"{outcome.seconds:.2f} s{how}; {server.url}"
                     )
                 while not watcher.wait(timeout=1.0):
                     pass
@@ -401,4 +505,4 @@ def serve(
             thread.join(timeout=2)
 
 
-__all__ = ["NEWS", "Preview", "Site", "listen", "rebuild", "serve"]
+__all__ = ["NEWS", "PATCH", "Preview", "Site", "documents_of", "listen", "rebuild", "serve"]

@@ -3,8 +3,12 @@
 //  - the page asks the server for news (a long poll: the answer comes when something changed);
 //    one tab asks for all the tabs of the preview and tells the others, so that many tabs do
 //    not use up the browser's few connections to the server;
-//  - a new build reloads the page; the reader's view survives: filters, search and sort are in
-//    the address, and the scroll position and the focused field are kept in sessionStorage;
+//  - a new build in which only entries changed is shown in place: the page asks for the
+//    patches from its build to the newest and hands them to the page's own script (the
+//    preview adds html/livepatch.js to it), which changes the papers and keeps the view;
+//  - any other new build (or a patch that does not fit) reloads the page; the reader's view
+//    survives: filters, search and sort are in the address, and the scroll position and the
+//    focused field are kept in sessionStorage;
 //  - while a rebuild runs, a small badge says so; a save that cannot be read shows its problems
 //    over the last good catalogue, until the next good save; a server that went away is asked
 //    again until it is back.
@@ -17,6 +21,8 @@
   var latest = page;                          // the newest state heard of
   var VIEW = "bib2table-live-view";
   var NEWS = "/_bib2table/live";
+  var PATCH = "/_bib2table/patch";
+  var patching = false;
   var QUIET = 400;   // ms after the reader's last action (the page writes its address after 250)
   var lastAction = 0, reloading = false, dismissed = -1, scrolledByReader = false;
 
@@ -132,10 +138,33 @@
   // ---- news from the server ------------------------------------------------------------------
   function handle(state) {
     if (!state || typeof state.version !== "number") return;
-    if (state.server !== page.server || state.built > page.built) { latest = state; reload(); return; }
+    if (state.server !== page.server) { latest = state; reload(); return; }
+    if (state.built > page.built) { latest = state; patch(); return; }
     if (state.server === latest.server && state.version <= latest.version) return;
     latest = state;
     show(state);
+  }
+
+  // Bring this page up to the newest build in place, or reload it when that cannot be done.
+  function patch() {
+    if (patching || reloading) return;
+    patching = true;
+    var address = PATCH + "?since=" + page.built + "&server=" + encodeURIComponent(page.server);
+    fetch(address, { cache: "no-store" }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (found) {
+      patching = false;
+      if (!found || !found.patches) { reload(); return; }
+      var detail = { patches: found.patches, done: false };
+      document.dispatchEvent(new CustomEvent("bib2table-patch", { detail: detail }));
+      if (!detail.done) { reload(); return; }
+      page.built = found.built;
+      show(latest);
+      if (latest.built > page.built) patch();
+    }).catch(function () {
+      patching = false;
+      reload();
+    });
   }
 
   var channel = window.BroadcastChannel ? new BroadcastChannel("bib2table-live") : null;

@@ -114,8 +114,10 @@ def test_an_open_page_follows_the_saves(live: Live) -> None:
     assert live.elsewhere == []
 
 
-def test_the_view_survives_an_update(live: Live) -> None:
-    """Filters, search, sort, scroll and the field being typed in are as they were."""
+@pytest.mark.parametrize("in_place", [True, False], ids=["patched", "reloaded"])
+def test_the_view_survives_an_update(live: Live, in_place: bool) -> None:
+    """Filters, search, sort, scroll and the field being typed in are as they were: after an
+    edited entry (shown in place), and after a new @string (the page reloads)."""
     write(live.source, bib(120))
     live.start()
     page = live.open()
@@ -147,11 +149,81 @@ def test_the_view_survives_an_update(live: Live) -> None:
     assert before["focused"] == "search"
     assert "q=Author" in str(before["url"]) and "sort=-Year" in str(before["url"])
     assert before["rows"][0] in ("paper27", "paper57")  # pruning: 3, 6, …; 2017 first
-    live.source.write_text(bib(120, {57: "Paper 57, edited"}), encoding="utf-8")
+    added = "" if in_place else '@string{x = "y"}\n'
+    live.source.write_text(added + bib(120, {57: "Paper 57, edited"}), encoding="utf-8")
     expect(page.locator("#paper57")).to_contain_text("edited", timeout=SECONDS)
-    assert reloaded(page)
+    assert reloaded(page) is not in_place
     after = view()
     assert after == before
+    assert live.errors == []
+
+
+def test_entries_edited_added_and_removed_are_shown_in_place(live: Live) -> None:
+    """The papers change under the reader's view: the search, the checked category, the sort,
+    the scroll position and an open BibTeX box stay; no reload, no new request for the page."""
+    write(live.source, bib(90))
+    live.start()
+    page = live.open()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.locator(".facets input[value='distillation']").check()  # papers 1, 4, 7, …
+    page.locator("th:has-text('Title') button").click()  # A to Z: Paper 1, Paper 10, …
+    page.locator("#search").fill("Paper")
+    page.locator("#paper4 .cite-toggle").click()
+    expect(page.locator("pre.bibtex")).to_contain_text("@article{paper4")
+    page.evaluate("() => window.scrollTo(0, 500)")
+    page.wait_for_timeout(600)  # the page writes the view into the address after 250 ms
+
+    def view() -> dict[str, object]:
+        return page.evaluate(
+            """() => ({
+              url: location.href,
+              y: Math.round(window.scrollY),
+              search: document.getElementById("search").value,
+              checked: [...document.querySelectorAll(".facets input:checked")].map(b => b.value),
+              sorted: [...document.querySelectorAll("th[aria-sort]")]
+                .map(th => th.textContent.trim() + " " + th.getAttribute("aria-sort")),
+              open: [...document.querySelectorAll("tr.cite pre")].map(pre => pre.textContent),
+            })"""
+        )
+
+    before = view()
+    assert before["y"] == 500 and before["open"]
+    edited = {4: "Paper 4, edited", 7: "Paper 7, edited"}
+    text = bib(91, edited).replace(bib(91).split("\n\n")[9] + "\n", "")  # paper10 goes
+    assert "paper10," not in text and "paper91," in text
+    live.source.write_text(text, encoding="utf-8")
+    expect(page.locator("#paper7")).to_contain_text("Paper 7, edited", timeout=SECONDS)
+    expect(page.locator("#paper4")).to_contain_text("Paper 4, edited")
+    expect(page.locator("#paper10")).to_have_count(0)
+    expect(page.locator("#summary")).to_contain_text("of 90 papers")
+    after = view()
+    assert after["open"] and "Paper 4, edited" in str(after["open"][0])
+    assert {**after, "open": None} == {**before, "open": None}
+    assert not reloaded(page)
+    assert not [url for url in asked if "/_bib2table/" not in url]  # the page was not loaded
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.locator("#search").fill('"Paper 91"')
+    expect(page.locator("#paper91")).to_be_visible()
+    expect(page.locator("#catalogue tbody tr[id]")).to_have_count(1)
+    assert live.errors == []
+
+
+def test_settings_and_strings_changed_reload_the_page(live: Live) -> None:
+    write(live.source, bib(20))
+    live.start()
+    page = live.open()
+    live.source.write_text('@string{x = "y"}\n' + bib(20, {2: "With a string"}), "utf-8")
+    expect(page.locator("#paper2")).to_contain_text("With a string", timeout=SECONDS)
+    assert reloaded(page)
+    page.evaluate("() => { window.before = true; }")
+    write(live.folder / "bib2table.toml", 'title = "Settled"\n')
+    expect(page.locator("h1")).to_have_text("Settled", timeout=SECONDS)
+    assert reloaded(page)
+    page.evaluate("() => { window.before = true; }")
+    live.source.write_text('@string{x = "y"}\n' + bib(20, {2: "In place"}), "utf-8")
+    expect(page.locator("#paper2")).to_contain_text("In place", timeout=SECONDS)
+    assert not reloaded(page)
     assert live.errors == []
 
 
@@ -167,7 +239,8 @@ def test_a_badge_tells_of_a_rebuild_under_way(live: Live) -> None:
              if (badge) console.log("badge: " + badge.textContent);
            }).observe(document.body, { childList: true })"""
     )
-    live.source.write_text(bib(2000, {1: "Rebuilt"}), encoding="utf-8")
+    # A new @string is read again in full (an edited entry alone is shown in moments).
+    live.source.write_text('@string{x = "y"}\n' + bib(2000, {1: "Rebuilt"}), encoding="utf-8")
     expect(page.locator("#paper1")).to_contain_text("Rebuilt", timeout=SECONDS)
     assert "badge: Rebuilding refs.bib\u2026" in said
     expect(page.locator("#bib2table-live-badge")).to_have_count(0)
@@ -253,7 +326,7 @@ def test_several_tabs_follow_the_saves(live: Live) -> None:
         live.source.write_text(bib(5, {1: f"Edit {number}"}), encoding="utf-8")
         for page in pages:
             expect(page.locator("#paper1")).to_contain_text(f"Edit {number}", timeout=SECONDS)
-    assert all(reloaded(page) for page in pages)
+    assert not any(reloaded(page) for page in pages)  # shown in place
     assert live.errors == []
 
 

@@ -119,15 +119,11 @@ def stretches(text: str) -> list[str]:
     block in it is not closed by its end (see :func:`scan_alone`): a block always starts at an
     ``@`` and is matched within itself.
     """
-    pieces = []
-    start = 0
-    while True:
-        cut = text.find("\n@", start)
-        if cut < 0:
-            pieces.append(text[start:])
-            return pieces
-        pieces.append(text[start : cut + 1])
-        start = cut + 1
+    parts = text.split("\n@")  # at C speed: a large file has a hundred thousand of them
+    if len(parts) == 1:
+        return parts
+    last = len(parts) - 1
+    return [("@" if n else "") + part + ("\n" if n < last else "") for n, part in enumerate(parts)]
 
 
 def scan_alone(text: str) -> list[Block] | None:

@@ -286,6 +286,36 @@ def parse_texts(
     return result
 
 
+def parse_piece(
+    text: str,
+    name: str,
+    first_line: int,
+    history: Sequence[tuple[str, str]],
+    keep_undefined: bool = False,
+) -> ParsedBib | None:
+    """One stretch of a file (see :func:`~bib2table.bibtex.blocks.stretches`) read on its own,
+    as :func:`parse_text` reads it after every ``@string`` definition of ``history`` (name,
+    value, in order: a file whose definitions all come before its entries); ``first_line``: the
+    stretch's first line in the file. ``None`` when a block in it is not closed within it.
+    Crossrefs, ``@xdata`` and sets are not followed (only the whole file says where they lead);
+    biblatex's ``date`` is read as in the whole file."""
+    blocks = scan_alone(text)
+    if blocks is None:
+        return None
+    result = ParsedBib(file=name)
+    table = StringTable(keep_undefined)
+    for key, value in history:
+        table.define(key, value)
+    reader = _Reader(result, table)
+    for block in blocks:
+        if _worth(block):
+            block = dataclasses.replace(block, line=block.line + first_line - 1)
+            reader.read(block, _split_block(block) if block.text else None, "")
+    result.entries = settle(result.entries, reader.problem_at)
+    result.string_history = table.history[len(history) :]  # the piece's own definitions
+    return result
+
+
 #: A block, what the splitter read from it (``None``: nothing to read) and its content key.
 _Read = tuple[Block, tuple[Any, ...] | None, str]
 

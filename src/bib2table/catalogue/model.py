@@ -335,34 +335,7 @@ def build_catalogue(
             if where not in undefined:
                 later = _defined_later(parsed_entry.fields, name)
                 undefined[where] = (line, key, later)
-        labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
-        entries.append(
-            Entry(
-                key=key,
-                entry_type=parsed_entry.entry_type,
-                line=line,
-                cells=record.cells,
-                url=record.url,
-                doi=record.doi,
-                year=record.year,
-                marks=tuple(label in labels for label in ordered),
-                categories=tuple(label for label in ordered if label in labels),
-                keywords=record.keywords,
-                fields=PublicFields(parsed_entry.fields, settings.private),
-                raw=parsed_entry.raw,
-                bibtex=record.bibtex,
-                bibtex_macros=record.bibtex_macros,
-                sort_names=record.sort_names,
-                links=record.links,
-                digest=entry_digest,
-                file=file,
-                strings=parsed_entry.fields.strings,
-                math=record.math,
-                venues=record.venues,
-                arxiv=record.arxiv,
-                unknown=record.unknown,
-            )
-        )
+        entries.append(_entry(parsed_entry, record, entry_digest, settings, lookup, ordered, file))
     shared -= len(problems)
     problems += _undefined_problems(undefined, uses, settings.keep_undefined)
     for name, (file, line, key, count) in stopped.items():
@@ -403,6 +376,82 @@ def build_catalogue(
         macros=defined,
         shared_problems=shared,
     )
+
+
+def _entry(
+    parsed_entry: ParsedEntry,
+    record: _Record,
+    entry_digest: str,
+    settings: Settings,
+    lookup: Vocabulary,
+    ordered: tuple[str, ...],
+    file: str,
+) -> Entry:
+    """The catalogue's entry for ``parsed_entry``, marked with the categories in ``ordered``."""
+    labels = {label for k in record.keywords if (label := lookup.label(k)) is not None}
+    return Entry(
+        key=parsed_entry.key,
+        entry_type=parsed_entry.entry_type,
+        line=parsed_entry.line,
+        cells=record.cells,
+        url=record.url,
+        doi=record.doi,
+        year=record.year,
+        marks=tuple(label in labels for label in ordered),
+        categories=tuple(label for label in ordered if label in labels),
+        keywords=record.keywords,
+        fields=PublicFields(parsed_entry.fields, settings.private),
+        raw=parsed_entry.raw,
+        bibtex=record.bibtex,
+        bibtex_macros=record.bibtex_macros,
+        sort_names=record.sort_names,
+        links=record.links,
+        digest=entry_digest,
+        file=file,
+        strings=parsed_entry.fields.strings,
+        math=record.math,
+        venues=record.venues,
+        arxiv=record.arxiv,
+        unknown=record.unknown,
+    )
+
+
+def model_entries(
+    parsed: list[ParsedEntry],
+    settings: Settings,
+    defined: Mapping[str, Definition],
+    vocabulary: Mapping[str, str],
+) -> tuple[list[Entry], list[Problem]] | None:
+    """Entries made one by one, as :func:`build_catalogue` makes them within a catalogue whose
+    keywords give ``vocabulary`` (see :func:`vocabulary_of`); and their warnings. ``None`` when
+    an entry needs what only the whole file says: one of its macros is unknown, an undefined
+    ``@string`` or stopped (each reported once per file)."""
+    hidden = hidden_fields(
+        settings.categories is not None, settings.keyword_fields, private=settings.private
+    )
+    lookup = Vocabulary(vocabulary, settings.keyword_hierarchy)
+    ordered = tuple(dict.fromkeys(vocabulary.values()))
+    entries, problems = [], []
+    budget = FileBudget()
+    for parsed_entry in parsed:
+        record = _record(parsed_entry, settings, defined, hidden, budget)
+        if record.unknown or record.undefined or record.stopped:
+            return None
+        line, key = parsed_entry.line, parsed_entry.key
+        problems += [Problem("", line, key, w, Severity.WARNING) for w in record.warnings]
+        entries.append(
+            _entry(parsed_entry, record, "", settings, lookup, ordered, parsed_entry.file)
+        )
+    return entries, problems
+
+
+def vocabulary_of(settings: Settings, all_keywords: Iterable[tuple[str, ...]]) -> dict[str, str]:
+    """The catalogue's keyword vocabulary (keyword in lower case -> category label) for entries
+    with these keywords, in file order; empty when there are too many to make columns of."""
+    vocabulary = _vocabulary(settings, all_keywords)
+    if settings.categories is None and len(vocabulary) > MAX_AUTOMATIC_CATEGORIES:
+        return {}
+    return vocabulary
 
 
 def _defined_later(fields: Any, name: str) -> tuple[str, int] | None:
@@ -662,13 +711,31 @@ def _year(fields: Mapping[str, str]) -> int | None:
     return None
 
 
-def _sorted(entries: list[Entry], settings: Settings) -> list[Entry]:
-    """Sort by the settings' keys (``-`` for descending); no keys keeps the file's order."""
+def _sorted(
+    entries: list[Entry], settings: Settings, known: dict[int, tuple[Any, ...]] | None = None
+) -> list[Entry]:
+    """Sort by the settings' keys (``-`` for descending); no keys keeps the file's order.
+    ``known`` keeps each entry's sort keys (by ``id``) for the next sort of the same entries."""
     result = list(entries)
-    for spec in reversed(settings.sort):
+    specs = list(reversed(settings.sort))
+    if known is not None and specs:
+        keys = [_sort_key(spec.lstrip("-+").lower()) for spec in specs]
+        for entry in result:
+            if id(entry) not in known:
+                known[id(entry)] = tuple(key(entry) for key in keys)
+    for number, spec in enumerate(specs):
         name = spec.lstrip("-+").lower()
-        result.sort(key=_sort_key(name), reverse=spec.startswith("-"))
+        key = _sort_key(name) if known is None else (lambda e, n=number: known[id(e)][n])
+        result.sort(key=key, reverse=spec.startswith("-"))
     return result
+
+
+def sort_entries(
+    entries: list[Entry], settings: Settings, known: dict[int, tuple[Any, ...]]
+) -> list[Entry]:
+    """``entries`` (in file order) in the catalogue's order, as :func:`build_catalogue` sorts
+    them; ``known`` keeps each entry's sort keys (by ``id``) between calls."""
+    return _sorted(entries, settings, known)
 
 
 def _sort_key(name: str) -> Callable[[Entry], tuple[int, str]]:

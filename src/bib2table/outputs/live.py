@@ -36,6 +36,33 @@ def assets() -> tuple[str, str]:
     return script, style
 
 
+@functools.cache
+def patcher() -> str:
+    """The code that patches a page in place (``html/livepatch.js``)."""
+    return (builtin_templates() / "html" / "livepatch.js").read_text(encoding="utf-8")
+
+
+#: How the built-in page's own script ends (it is one function, run at once).
+_SCRIPT_END = "})();\n"
+
+
+def with_patcher(page: str, head_end: int) -> str:
+    """``page`` with :func:`patcher` added at the end of its own script, inside it (where it
+    sees the page's state), and the policy's hash of that script changed to match; the page
+    as it was when its last script is not one the policy allows by its hash."""
+    opening = page.rfind("<script>")
+    closing = page.find("</script>", opening)
+    if opening < head_end or closing < 0:
+        return page
+    script = page[opening + len("<script>") : closing]
+    old = csp_hash(script).strip("'")  # the policy's quotes may be written &#39;
+    if not script.endswith(_SCRIPT_END) or page.count(old, 0, head_end) != 1:
+        return page
+    patched = script[: -len(_SCRIPT_END)] + patcher() + _SCRIPT_END
+    head = page[:head_end].replace(old, csp_hash(patched).strip("'"))
+    return head + page[head_end:opening] + "<script>" + patched + page[closing:]
+
+
 def split_page(page: str) -> tuple[str, str]:
     """``page`` with its policy widened and the preview's style and script added, cut in two
     where the state block goes (just before the script, at the end of the body)."""
@@ -43,6 +70,7 @@ def split_page(page: str) -> tuple[str, str]:
     head_end = page.find("</head>")
     if head_end < 0:
         head_end = min(len(page), 65536)
+    page = with_patcher(page, head_end)
     allowed = {
         "script-src": csp_hash(script),
         "style-src": csp_hash(style),
