@@ -27,6 +27,7 @@ run without the cache writes; whatever could make it differ makes the run read e
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -44,6 +45,7 @@ from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import Bib2TableError
 from bib2table.pipeline import Output, files_read, is_spreadsheet
 from bib2table.problems import Problem, Severity
+from bib2table.workers import map_in_halves
 
 #: The formats a snapshot keeps.
 KEPT = ("html", "markdown", "csv")
@@ -51,6 +53,8 @@ KEPT = ("html", "markdown", "csv")
 PREVIEW = 25
 #: More changed stretches than this are read in full.
 MOST_CHANGED = 16
+#: Kept rows checked together, on either core.
+_CHUNK = 10_000
 #: What makes one entry lend to, or depend on, another.
 _LINKED = re.compile(
     r"[,{\s](?:crossref|xref|xdata|entryset|related|ids)\s*=|@set\b", re.IGNORECASE
@@ -105,8 +109,10 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
     return cache.key("snapshot", *parts)
 
 
-def _digest(piece: str) -> str:
-    return hashlib.blake2b(piece.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
+def _digests(text: str) -> list[str]:
+    """A digest of each stretch of ``text`` (see :func:`stretches`: the same cuts, in bytes)."""
+    data = text.encode("utf-8", "surrogatepass")
+    return [hashlib.blake2b(part, digest_size=12).hexdigest() for part in data.split(b"\n@")]
 
 
 def _local(settings: Settings) -> bool:
@@ -152,7 +158,7 @@ def save(
             kinds.append("s")
             keys.append([])
     meta: dict[str, Any] = {
-        "pieces": [_digest(p) for p in pieces],
+        "pieces": _digests(text),
         "kinds": "".join(kinds),
         "keys": keys,
         "order": [e.key for e in catalogue.entries],
@@ -251,9 +257,9 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     order: list[str] = meta["order"]
     rows: list[list[int]] = meta["rows"]
     pieces = stretches(text)
-    digests = [_digest(p) for p in pieces]
+    digests = _digests(text)
     old = meta["pieces"]
-    if len(digests) != len(old):
+    if len(digests) != len(old) or len(pieces) != len(old):
         raise _Miss
     changed = [n for n, (a, b) in enumerate(zip(digests, old, strict=True)) if a != b]
     if len(changed) > MOST_CHANGED:
@@ -488,18 +494,18 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tupl
 
 
 def _shifted(spans: list[int], shift: list[tuple[int, int]]) -> list[int]:
-    """The offsets ``spans`` after the edits that ``shift`` describes."""
+    """The offsets ``spans`` (ascending) after the edits that ``shift`` describes: an offset at
+    or after an edit's end moves by what the edits up to it moved (the start of an edited span
+    stays, its end moves with it)."""
     if not shift:
         return list(spans)
-    import bisect
-
-    ends = [end for end, _ in shift]
-    out = []
-    for offset in spans:
-        # An offset at or after an edit's end moves by what the edits up to it moved; the start
-        # of an edited span stays, its end moves with it.
-        n = bisect.bisect_right(ends, offset) - 1
-        out.append(offset if n < 0 else offset + shift[n][1])
+    out: list[int] = []
+    at = moved = 0
+    for end, total in shift:
+        cut = bisect.bisect_left(spans, end, lo=at)
+        out += [offset + moved for offset in spans[at:cut]] if moved else spans[at:cut]
+        at, moved = cut, total
+    out += [offset + moved for offset in spans[at:]]
     return out
 
 
@@ -511,17 +517,30 @@ def _check(
     from bib2table.bibtex.addresses import arxiv_of, doi_of
     from bib2table.outputs.clean import all_fit, check_assembled
 
-    for output, spans in zip(outputs, rows, strict=True):
-        pairs = _pairs(spans)
+    every = [_pairs(spans) for spans in rows]
+    for output, pairs in zip(outputs, every, strict=True):
         if len(pairs) != count or any(a > b for a, b in pairs):
             raise _Miss
         if any(b > c for (_, b), (c, _) in itertools.pairwise(pairs)):
             raise _Miss
         if pairs and pairs[-1][1] > len(output.text):
             raise _Miss
+
+    def fits(chunk: tuple[int, int, int]) -> bool:
+        number, start, end = chunk
+        text = outputs[number].text
+        return all_fit([text[a:b] for a, b in every[number][start:end]], outputs[number].format)
+
+    chunks = [
+        (number, start, min(start + _CHUNK, count))
+        for number in range(len(outputs))
+        for start in range(0, count, _CHUNK)
+    ]
+    # Many rows: checked on two cores.
+    if not all(map_in_halves(fits, chunks, minimum=8)):
+        raise _Miss
+    for output, pairs in zip(outputs, every, strict=True):
         text = output.text
-        if not all_fit([text[a:b] for a, b in pairs], output.format):
-            raise _Miss
         if output.format == "html":
             skeleton = _skeleton(text, pairs)
             if check_assembled(text, skeleton, True):
