@@ -96,6 +96,13 @@ def test_a_title_edit_is_spliced_into_the_last_outputs(tmp_path: Path) -> None:
         again = snapshot.splice(Cache(), source, None, FORMATS)
         assert again is not None
         assert [o.text for o in again.outputs] == fresh[2]
+        # Edits since the snapshot add up, and several at once make a new one.
+        for round_ in range(3):
+            for number in range(26 + round_, 40, 3):
+                bib.entries[number]["title"] = f"Round {round_} {number}"
+            _write(bib, folder)
+            assert snapshot.splice(Cache(), source, None, FORMATS) is not None
+            assert _outputs(source, folder / "a", True) == _outputs(source, folder / "b", False)
 
 
 def test_edits_that_reach_other_entries_are_read_in_full(tmp_path: Path) -> None:

@@ -53,6 +53,10 @@ KEPT = ("html", "markdown", "csv")
 PREVIEW = 25
 #: More changed stretches than this are read in full.
 MOST_CHANGED = 16
+#: Stretches whose digests are compared as one first.
+GROUP = 256
+#: How many changed stretches make a run keep its outputs as the new snapshot.
+RESAVE = 3
 #: Kept rows checked together, on either core.
 _CHUNK = 10_000
 #: What makes one entry lend to, or depend on, another.
@@ -109,10 +113,42 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
     return cache.key("snapshot", *parts)
 
 
-def _digests(text: str) -> list[str]:
-    """A digest of each stretch of ``text`` (see :func:`stretches`: the same cuts, in bytes)."""
-    data = text.encode("utf-8", "surrogatepass")
-    return [hashlib.blake2b(part, digest_size=12).hexdigest() for part in data.split(b"\n@")]
+def _digests(
+    text: str, known: list[str] | None = None, known_groups: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """A digest of each stretch of ``text`` (the cuts of :func:`stretches`, in bytes), and of
+    each group of :data:`GROUP` stretches. Given those of an earlier text with as many
+    stretches, a group whose digest is the same keeps its stretches' digests."""
+    parts = text.encode("utf-8", "surrogatepass").split(b"\n@")
+    groups = [
+        hashlib.blake2b(b"\n@".join(parts[at : at + GROUP]), digest_size=12).hexdigest()
+        for at in range(0, len(parts), GROUP)
+    ]
+    same = known is not None and known_groups is not None and len(known) == len(parts)
+    digests: list[str] = []
+    for number, group in enumerate(groups):
+        at = number * GROUP
+        if same and known_groups[number] == group:  # type: ignore[index]
+            digests += known[at : at + GROUP]  # type: ignore[index]
+        else:
+            digests += [
+                hashlib.blake2b(part, digest_size=12).hexdigest() for part in parts[at : at + GROUP]
+            ]
+    return digests, groups
+
+
+class _Pieces:
+    """The stretches of a text (see :func:`stretches`), each made when asked for."""
+
+    def __init__(self, text: str) -> None:
+        self.parts = text.split("\n@")
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __getitem__(self, number: int) -> str:
+        last = len(self.parts) - 1
+        return ("@" if number else "") + self.parts[number] + ("\n" if number < last else "")
 
 
 def _local(settings: Settings) -> bool:
@@ -157,8 +193,10 @@ def save(
         else:
             kinds.append("s")
             keys.append([])
+    digests, groups = _digests(text)
     meta: dict[str, Any] = {
-        "pieces": _digests(text),
+        "pieces": digests,
+        "groups": groups,
         "kinds": "".join(kinds),
         "keys": keys,
         "order": [e.key for e in catalogue.entries],
@@ -256,9 +294,9 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     problems = [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
     order: list[str] = meta["order"]
     rows: list[list[int]] = meta["rows"]
-    pieces = stretches(text)
-    digests = _digests(text)
+    pieces = _Pieces(text)
     old = meta["pieces"]
+    digests, groups = _digests(text, old, meta["groups"])
     if len(digests) != len(old) or len(pieces) != len(old):
         raise _Miss
     changed = [n for n, (a, b) in enumerate(zip(digests, old, strict=True)) if a != b]
@@ -282,12 +320,15 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     _check(outputs, new_rows, items, len(order))
     meta.update(
         pieces=digests,
+        groups=groups,
         lengths=[len(o.text) for o in outputs],
         rows=new_rows,
     )
     if items:
         meta["items"] = items
-    if changed:
+    # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
+    # is costs less than writing the outputs into the cache again.
+    if len(changed) > RESAVE:
         body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
         cache.keep_snapshot(key, json.dumps(meta), body_out)
     return Spliced(outputs, problems, len(order))
@@ -297,7 +338,7 @@ def _changes(
     source: Path,
     config: Path | None,
     meta: dict[str, Any],
-    pieces: list[str],
+    pieces: _Pieces,
     changed: list[int],
     formats: list[str],
     texts: list[str],
@@ -330,8 +371,9 @@ def _changes(
     categories = meta["categories"]
     vocabulary = {k: label for label, words in categories for k in words}
     wanted = set(changed)
+    lines: list[int] = meta["lines"]
     mini = "".join(
-        p if kinds[n] == "s" or n in wanted else "\n" * p.count("\n") for n, p in enumerate(pieces)
+        pieces[n] if kinds[n] == "s" or n in wanted else "\n" * lines[n] for n in range(len(pieces))
     )
     parsed = parse_texts([(mini, str(source))], None, settings.keep_undefined)
     made = build_catalogue(parsed, settings, source.stem, None, vocabulary)
@@ -514,7 +556,6 @@ def _check(
 ) -> None:
     """The snapshot's outputs follow the rules a fresh run's do: rows in their format's strict
     form, the page's skeleton passes the page check, its links the link rules."""
-    from bib2table.bibtex.addresses import arxiv_of, doi_of
     from bib2table.outputs.clean import all_fit, check_assembled
 
     every = [_pairs(spans) for spans in rows]
@@ -547,17 +588,8 @@ def _check(
                 raise _Miss
             for script in _SCRIPT:
                 where = _script(text, script)
-                if where is None or "<" in text[where[0] : where[1]]:
+                if where is None or text.find("<", *where) >= 0:
                     raise _Miss  # the page's data never holds markup (see script_json)
-            data = _head(text, "page")
-            for entry in data["entries"]:
-                doi, arxiv = entry[4], entry[5]
-                if not isinstance(doi, str) or (doi and doi_of(doi) != doi):
-                    raise _Miss
-                if not isinstance(arxiv, str) or (
-                    arxiv and arxiv_of({"archiveprefix": "arXiv", "eprint": arxiv}) != arxiv
-                ):
-                    raise _Miss
             for spans_of in items.values():
                 if len(spans_of) != 2 * count:
                     raise _Miss
