@@ -43,6 +43,7 @@ from bib2table.cache import Cache
 from bib2table.catalogue.model import UNKNOWN_MACROS, Catalogue, build_catalogue
 from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import Bib2TableError
+from bib2table.files import MAX_SMALL_BYTES, read_bytes
 from bib2table.pipeline import Output, files_read, is_spreadsheet
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
@@ -105,10 +106,14 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
     for path in files_read(source, config):
         if path == source:
             continue
-        try:
-            content = hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
-        except OSError:
+        if not path.exists():
             content = "-"
+        else:
+            try:  # only a regular file of bounded size: never a pipe or a device
+                data = read_bytes(path, "settings file", MAX_SMALL_BYTES)
+            except Bib2TableError:
+                raise _Miss from None  # the run reads everything, and says what is wrong
+            content = hashlib.blake2b(data, digest_size=16).hexdigest()
         parts += [str(path), content]
     return cache.key("snapshot", *parts)
 
@@ -218,7 +223,11 @@ def save(
             return
         meta["items"] = items
     body = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
-    cache.keep_snapshot(_key(cache, source, config, formats), json.dumps(meta), body)
+    try:
+        key = _key(cache, source, config, formats)
+    except _Miss:
+        return
+    cache.keep_snapshot(key, json.dumps(meta), body)
 
 
 def _script(page: str, name: str) -> tuple[int, int] | None:
