@@ -193,7 +193,7 @@ def render_all(
             faults = check_assembled(rendered.text, skeleton, rows_fit)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
-        return Output(name, rendered.text, _row_spans(rendered, len(catalogue.entries))), (
+        return Output(name, rendered.text, row_spans(rendered, len(catalogue.entries))), (
             made if store else {}
         )
 
@@ -208,9 +208,10 @@ def render_all(
     return [result for result, _ in done]
 
 
-def _row_spans(rendered: Rendered, count: int) -> tuple[int, ...]:
-    """Where the rows are in ``rendered`` (see :attr:`Output.rows`)."""
-    if sum(rendered.rows) != count:
+def row_spans(rendered: Rendered, count: int | None = None) -> tuple[int, ...]:
+    """Where the rows are in ``rendered`` (see :attr:`Output.rows`); with ``count``, empty
+    unless it has that many rows."""
+    if count is not None and sum(rendered.rows) != count:
         return ()
     spans: list[int] = []
     at = 0

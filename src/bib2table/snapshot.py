@@ -44,7 +44,7 @@ from bib2table.catalogue.model import UNKNOWN_MACROS, Catalogue, build_catalogue
 from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import Bib2TableError
 from bib2table.files import MAX_SMALL_BYTES, read_bytes
-from bib2table.pipeline import Output, files_read, is_spreadsheet
+from bib2table.pipeline import Output, files_read, is_spreadsheet, row_spans
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
@@ -410,7 +410,7 @@ def _changes(
         if len(fresh) != len(names) or not all_fit(fresh, name):
             raise _Miss
         spans = meta["rows"][number]
-        if name != "html" and _skeleton(rendered.text, _pairs(_row_spans(rendered))) != (
+        if name != "html" and _skeleton(rendered.text, _pairs(list(row_spans(rendered)))) != (
             _skeleton(texts[number], _pairs(spans))
         ):
             raise _Miss
@@ -490,16 +490,6 @@ def _head(page: str, name: str, first: int | None = None) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _Miss
     return data
-
-
-def _row_spans(rendered: Any) -> list[int]:
-    spans: list[int] = []
-    at = 0
-    for piece, is_row in zip(rendered.pieces, rendered.rows, strict=True):
-        if is_row:
-            spans += (at, at + len(piece))
-        at += len(piece)
-    return spans
 
 
 def _pairs(spans: list[int]) -> list[tuple[int, int]]:
