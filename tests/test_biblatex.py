@@ -12,13 +12,16 @@ so each test compares bib2table's reading of an excerpt with biber's, field by f
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 from bibtexparser.entrypoint import parse_string
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bib2table import build
-from bib2table.bibtex.biblatex import date_year
+from bib2table.bibtex.biblatex import date_year, links_entries
 from bib2table.bibtex.latex import decode
 from bib2table.bibtex.names import split_names
 from bib2table.bibtex.parse import parse_file, parse_text
@@ -215,3 +218,62 @@ def test_biblatex_examples_in_texlive_make_no_row_of_a_set() -> None:
     keys = {e.key for e in catalogue.entries}
     assert "set" not in keys and "stdmodel" not in keys
     assert {"knuth:ct:a", "glashow"} <= keys
+
+
+_LINKING = re.compile(
+    r"(?<!\w)(?:crossref|xref|xdata|entryset|related|ids)\s*=|@\s*(?:set|xdata)\s*[{(]",
+    re.IGNORECASE,
+)
+_PIECES = st.sampled_from(
+    [
+        "crossref",
+        "CrossRef",
+        "xref",
+        "XDATA",
+        "entryset",
+        "related",
+        "ids",
+        "IDS",
+        "@set",
+        "@xdata",
+        "@ Set",
+        "@article",
+        "=",
+        " = ",
+        "{",
+        "(",
+        ",",
+        " ",
+        "\n",
+        "_",
+        "a",
+        "s",
+        "1",
+        "é",
+        "title",
+        "words",
+    ]
+)
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_what_links_entries_is_found_in_any_spelling(text: str) -> None:
+    """The quick check for linking fields and containers says what a plain regular
+    expression over the whole text says, whatever the case, spacing or neighbours."""
+    assert links_entries(text) == (_LINKING.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("text", "linked"),
+    [
+        ("@article{a,\n  crossref = {b},\n}", True),
+        ("@article{a, XData={b}}", True),
+        ("@article{a, author = {xdata=common-author-0}}", True),
+        ("@set{s, entryset = {a,b}}", True),
+        ("@article{a, title = {Related work on ids and sets}}", False),
+        ("@article{a, mycrossref = {b}}", False),
+        ("@settings{x}", False),
+    ],
+)
+def test_what_links_entries(text: str, linked: bool) -> None:
+    assert links_entries(text) is linked

@@ -31,12 +31,12 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import json
-import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.blocks import scan_alone, stretches
 from bib2table.bibtex.parse import ParsedBib, parse_piece, read_text
 from bib2table.catalogue.cite import cite_data
@@ -59,11 +59,6 @@ from bib2table.watch import Stamp, stamp
 MOST_PIECES = 64
 #: Nor are more stretches between the first change and the last than this.
 MOST_WINDOW = 5000
-#: What links entries to each other (crossref, biblatex's xdata, sets, related entries and
-#: aliases): where it appears, only the whole file says what an entry holds.
-_LINKED = re.compile(
-    r"\b(?:crossref|xdata|entryset|related|ids)\s*=|@\s*(?:xdata|set)\s*[{(]", re.IGNORECASE
-)
 
 
 @dataclass
@@ -135,7 +130,7 @@ class Builder:
         build; the build is kept only if the file still holds that text)."""
         self.forget()
         catalogue = loaded.catalogue
-        if before is None or _LINKED.search(before) or not catalogue.entries:
+        if before is None or links_entries(before) or not catalogue.entries:
             return
         # Every entry sees every @string (they all come before the entries), so that an entry
         # read on its own sees what it would see in the file.
@@ -222,7 +217,7 @@ class Builder:
             if was is not None:
                 groups.append(state.entries[was])
             else:
-                if _LINKED.search(piece):
+                if links_entries(piece):
                     return None
                 read = parse_piece(
                     piece,

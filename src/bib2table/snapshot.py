@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.blocks import scan_alone, stretches
 from bib2table.bibtex.parse import parse_texts, read_text
 from bib2table.cache import Cache
@@ -60,10 +61,6 @@ GROUP = 256
 RESAVE = 3
 #: Kept rows checked together, on either core.
 _CHUNK = 10_000
-#: What makes one entry lend to, or depend on, another.
-_LINKED = re.compile(
-    r"[,{\s](?:crossref|xref|xdata|entryset|related|ids)\s*=|@set\b", re.IGNORECASE
-)
 _SCRIPT = {
     "page": '<script type="application/json" id="page-data">',
     "cite": '<script type="application/json" id="cite-data">',
@@ -181,7 +178,7 @@ def save(
 ) -> None:
     """Keep the outputs of a full run on ``text`` for the next run (when they can be spliced)."""
     formats = [o.format for o in outputs]
-    if not _local(settings) or catalogue.shared_problems or _LINKED.search(text):
+    if not _local(settings) or catalogue.shared_problems or links_entries(text):
         return
     if any(not o.rows for o in outputs):
         return
@@ -360,7 +357,7 @@ def _changes(
     names: list[str] = []
     for number in changed:
         blocks = scan_alone(pieces[number])
-        if kinds[number] != "e" or blocks is None or _LINKED.search(pieces[number]):
+        if kinds[number] != "e" or blocks is None or links_entries(pieces[number]):
             raise _Miss
         if any(b.kind != "entry" or b.problem for b in blocks):
             raise _Miss

@@ -73,6 +73,30 @@ LIST_FIELDS = NAME_FIELDS | frozenset(
 
 _KEYS = re.compile(r"\s*,\s*")
 _MENTIONS_XDATA = re.compile("xdata", re.IGNORECASE)
+#: The fields by which one entry lends to, or names, another (BibTeX's crossref, biblatex's
+#: xref, xdata, sets, related entries and aliases), and the containers biblatex adds.
+_LINK_FIELDS = ("crossref", "xref", "xdata", "entryset", "related", "ids")
+_LINK_FIELD = re.compile(r"(?:crossref|xref|xdata|entryset|related|ids)\s*=")
+_CONTAINER = re.compile(r"@\s*(?:set|xdata)\s*[{(]")
+
+
+def links_entries(text: str) -> bool:
+    """Whether anything in ``text`` makes one entry depend on another: a linking field
+    (``crossref = …``, ``xdata = …``, also inside a value as biblatex's granular xdata) or an
+    ``@set``/``@xdata`` entry. Found with plain searches for the names first, so that a large
+    file without them costs a pass or two over its text."""
+    low = text.lower()
+    for word in _LINK_FIELDS:
+        at = low.find(word)
+        while at >= 0:
+            if (at == 0 or not (low[at - 1].isalnum() or low[at - 1] == "_")) and (
+                _LINK_FIELD.match(low, at)
+            ):
+                return True
+            at = low.find(word, at + 1)
+    return _CONTAINER.search(low) is not None
+
+
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
 _GRANULAR = re.compile(r"\s*xdata\s*=\s*(\S+?)-([A-Za-z]+)(?:-(\d+))?\s*$")
 _FIELDLESS = re.compile(r"\s*xdata\s*=\s*\S+\s*$")
