@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
 
 
@@ -14,13 +17,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads the developer's own HOME or depends on the current folder."""
+def _isolate(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """No test reads the developer's own HOME or depends on the current folder; a cache
+    folder a test chooses (``BIB2TABLE_CACHE_DIR``, as in Hypothesis loops) ends with it."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     monkeypatch.delenv("BIB2TABLE_CACHE_DIR", raising=False)
     monkeypatch.chdir(home)
+    yield
+    os.environ.pop("BIB2TABLE_CACHE_DIR", None)  # (the developer's own is put back after this)
 
 
 @pytest.fixture

@@ -20,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bib2table import build
 from bib2table.builder import Builder
 from bib2table.outputs.live import split_page
 from bib2table.serve import Document, Outcome, Preview, rebuild
-from test_cache_edits import EXAMPLES, KEYWORDS, Bib, apply, edits
+from test_cache_edits import KEYWORDS, Bib, apply, edits, over_edit_sequences, save
 from toolkit import write
 
 FORMATS = ["html", "markdown", "csv", "bib"]
@@ -115,12 +114,7 @@ def check_patch(before: Page, after: Page, patch: dict[str, Any]) -> None:
     assert patch["total"] == len(after.entries)
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(start=st.integers(1, 6), steps=st.lists(edits, min_size=1, max_size=8))
+@over_edit_sequences(st.integers(1, 6), edits, 8)
 def test_the_preview_serves_what_a_fresh_run_writes_after_any_edits(
     tmp_path_factory: pytest.TempPathFactory, start: int, steps: list[tuple[object, ...]]
 ) -> None:
@@ -135,12 +129,7 @@ def test_the_preview_serves_what_a_fresh_run_writes_after_any_edits(
     shown: dict[str, bytes] | None = None
     for edit in [("start",), *steps]:
         apply(bib, edit)
-        source.write_text(bib.text(), encoding="utf-8")
-        config = folder / "bib2table.toml"
-        if bib.settings is None:
-            config.unlink(missing_ok=True)
-        else:
-            config.write_text(bib.settings, encoding="utf-8")
+        save(bib, source)
         outcome = rebuild(preview, None, builder)
         if outcome.documents is None:  # every entry deleted: the last catalogue stays
             assert not bib.entries, outcome.notices
@@ -236,16 +225,6 @@ def test_what_is_not_local_is_built_in_full(tmp_path: Path, change: str, quick: 
     assert (outcome.patch is not None) is quick
     if outcome.documents is not None:
         assert served(outcome) == fresh(source)
-
-
-@pytest.fixture(autouse=True)
-def _restore_cache_dir() -> object:
-    before = os.environ.get("BIB2TABLE_CACHE_DIR")
-    yield None
-    if before is None:
-        os.environ.pop("BIB2TABLE_CACHE_DIR", None)
-    else:
-        os.environ["BIB2TABLE_CACHE_DIR"] = before
 
 
 def test_each_entry_sees_the_string_values_defined_before_it(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ byte, in every format. ``BIB2TABLE_FUZZ_EXAMPLES`` asks for a longer search.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,17 +109,40 @@ def apply(bib: Bib, edit: tuple[object, ...]) -> None:
         entries[int(args[0]) % len(entries)]["keywords"] = str(args[1])  # type: ignore[call-overload]
 
 
+def save(bib: Bib, source: Path) -> Path:
+    """Write ``bib`` to ``source`` and its settings beside it (none: no settings file)."""
+    source.write_text(bib.text(), encoding="utf-8")
+    config = source.parent / "bib2table.toml"
+    if bib.settings is None:
+        config.unlink(missing_ok=True)
+    else:
+        config.write_text(bib.settings, encoding="utf-8")
+    return source
+
+
 def outputs(source: Path, cache: bool) -> tuple[list[str], list[str]]:
     catalogue, rendered = build(source, FORMATS, cache=cache)
     return [o.text for o in rendered], [str(p) for p in catalogue.problems]
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(start=st.integers(1, 6), steps=st.lists(edits, min_size=1, max_size=6))
+def over_edit_sequences(
+    starts: st.SearchStrategy[int], steps: st.SearchStrategy[tuple[object, ...]], most: int
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A test run by Hypothesis for a bibliography of ``start`` entries (drawn from ``starts``)
+    and a sequence of one to ``most`` edits (``steps``): ``BIB2TABLE_FUZZ_EXAMPLES`` of them."""
+
+    def decorate(test: Callable[..., None]) -> Callable[..., None]:
+        chosen = settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        return chosen(given(start=starts, steps=st.lists(steps, min_size=1, max_size=most))(test))
+
+    return decorate
+
+
+@over_edit_sequences(st.integers(1, 6), edits, 6)
 def test_cached_outputs_equal_fresh_ones_after_any_edits(
     tmp_path_factory: pytest.TempPathFactory, start: int, steps: list[tuple[object, ...]]
 ) -> None:
@@ -130,20 +154,5 @@ def test_cached_outputs_equal_fresh_ones_after_any_edits(
         bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, n % 2 == 0)
     for edit in [("start",), *steps]:
         apply(bib, edit)
-        source.write_text(bib.text(), encoding="utf-8")
-        config = folder / "bib2table.toml"
-        if bib.settings is None:
-            config.unlink(missing_ok=True)
-        else:
-            config.write_text(bib.settings, encoding="utf-8")
+        save(bib, source)
         assert outputs(source, cache=True) == outputs(source, cache=False), edit
-
-
-@pytest.fixture(autouse=True)
-def _restore_cache_dir() -> object:
-    before = os.environ.get("BIB2TABLE_CACHE_DIR")
-    yield None
-    if before is None:
-        os.environ.pop("BIB2TABLE_CACHE_DIR", None)
-    else:
-        os.environ["BIB2TABLE_CACHE_DIR"] = before

@@ -14,12 +14,20 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bib2table import snapshot
 from bib2table.cache import Cache
-from test_cache_edits import EXAMPLES, KEYWORDS, SETTINGS, Bib, apply, edits, titles
+from test_cache_edits import (
+    KEYWORDS,
+    SETTINGS,
+    Bib,
+    apply,
+    edits,
+    over_edit_sequences,
+    save,
+    titles,
+)
 from toolkit import run
 
 FORMATS = ["html", "markdown", "csv"]
@@ -37,14 +45,7 @@ def _bib(count: int) -> Bib:
 
 
 def _write(bib: Bib, folder: Path) -> Path:
-    source = folder / "refs.bib"
-    source.write_text(bib.text(), encoding="utf-8")
-    config = folder / "bib2table.toml"
-    if bib.settings is None:
-        config.unlink(missing_ok=True)
-    else:
-        config.write_text(bib.settings, encoding="utf-8")
-    return source
+    return save(bib, folder / "refs.bib")
 
 
 def _outputs(source: Path, out: Path, cache: bool) -> tuple[int, str, list[str]]:
@@ -57,12 +58,7 @@ def _outputs(source: Path, out: Path, cache: bool) -> tuple[int, str, list[str]]
     return result.exit_code, said, texts
 
 
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-@given(start=st.integers(26, 32), steps=st.lists(local_edits, min_size=1, max_size=6))
+@over_edit_sequences(st.integers(26, 32), local_edits, 6)
 def test_a_fresh_run_after_any_edits_writes_what_no_cache_writes(
     tmp_path_factory: pytest.TempPathFactory, start: int, steps: list[tuple[object, ...]]
 ) -> None:
@@ -175,13 +171,3 @@ def test_a_damaged_snapshot_is_not_used(tmp_path: Path) -> None:
         assert snapshot.splice(Cache(), source, None, FORMATS) is None
     database.close()
     assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)
-
-
-@pytest.fixture(autouse=True)
-def _restore_cache_dir() -> object:
-    before = os.environ.get("BIB2TABLE_CACHE_DIR")
-    yield None
-    if before is None:
-        os.environ.pop("BIB2TABLE_CACHE_DIR", None)
-    else:
-        os.environ["BIB2TABLE_CACHE_DIR"] = before
