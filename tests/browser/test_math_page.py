@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from chromium import Watched
 from pages import make_page
+from test_access import SIZES, axe
 
 BIB = r"""@article{sparse,
   title = {Sparse $\ell_1$ recovery of $x^2$ in $\mathbb{R}^n$ in $O(n \log n)$ time},
@@ -51,3 +53,17 @@ def test_a_page_with_math_still_links_and_lists_every_paper(
     named = "Sparse ℓ₁ recovery of x² in ℝⁿ in O(n log n) time"
     assert page.get_by_role("link", name=named, exact=True).count() == 1
     assert page.locator("#plain td").nth(2).inner_text().startswith("No math here")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_page_with_math_has_no_violations(
+    watched: Watched, tmp_path: Path, axe_source: str, size: str, scheme: str
+) -> None:
+    """axe-core on a page whose titles hold math, on a phone and a desktop, light and dark."""
+    width, height = SIZES[size]
+    watched.page.set_viewport_size({"width": width, "height": height})
+    watched.page.emulate_media(color_scheme=scheme)
+    page = watched.open(make_page(tmp_path, BIB))
+    assert axe(page, axe_source) == []
+    assert watched.errors == []
