@@ -39,6 +39,22 @@ class Output:
     #: where each entry's row is in ``text``, in the catalogue's order: start and end, flat;
     #: empty when the output does not have exactly one kept row per entry
     rows: tuple[int, ...] = field(default=(), compare=False)
+    #: the page's scripts of entries' data, by name (see :class:`Placed`)
+    scripts: dict[str, Placed] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Placed:
+    """Where a script of entries' data (``page``: the page's data, ``cite``: its citations;
+    see :class:`~bib2table.catalogue.cite.Script`) is in an output."""
+
+    #: where its JSON starts and ends in the output
+    start: int
+    end: int
+    #: where each entry's item is in the JSON: start and end, flat
+    items: tuple[int, ...]
+    #: for each name in its table (venues, ``@string`` lines): the entry that first uses it
+    firsts: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -193,9 +209,9 @@ def render_all(
             faults = check_assembled(rendered.text, skeleton, rows_fit)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
-        return Output(name, rendered.text, row_spans(rendered, len(catalogue.entries))), (
-            made if store else {}
-        )
+        spans = row_spans(rendered, len(catalogue.entries))
+        output = Output(name, rendered.text, spans, placed(rendered))
+        return output, (made if store else {})
 
     large = len(catalogue.entries) >= MINIMUM
     done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
@@ -220,6 +236,16 @@ def row_spans(rendered: Rendered, count: int | None = None) -> tuple[int, ...]:
             spans += (at, at + len(piece))
         at += len(piece)
     return tuple(spans)
+
+
+def placed(rendered: Rendered) -> dict[str, Placed]:
+    """Where the scripts of entries' data are in ``rendered`` (see :attr:`Output.scripts`)."""
+    found = {}
+    for name, (number, script) in rendered.scripts.items():
+        start = sum(len(piece) for piece in rendered.pieces[:number])
+        end = start + len(script.text)
+        found[name] = Placed(start, end, script.spans, script.firsts)
+    return found
 
 
 def _rows(store: Cache | None, renderer: Renderer, catalogue: Catalogue) -> Rows:

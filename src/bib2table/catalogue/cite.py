@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
@@ -115,22 +115,66 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     the ``.bib`` has a key for each value its entries saw (``title``, ``title 2``). (The links
     are in each row, see :func:`row_links`.)
     """
-    hidden = catalogue_hidden_fields(catalogue, abstract)
-    names = _names(catalogue)
-    used: dict[str, str] = {}
-    values: dict[tuple[str, str], str] = {}  # (macro, value) -> its key
+    return cite_script(catalogue, abstract).text
+
+
+def cite_script(catalogue: Catalogue, abstract: bool = False) -> Script:
+    """:func:`cite_data` and where each entry's item is in it (see :class:`Script`)."""
+    items = CiteItems(catalogue, abstract)
     rows = []
-    for entry in catalogue.entries:
+    firsts = []
+    for number, entry in enumerate(catalogue.entries):
+        known = len(items.used)
+        rows.append(items.item(entry))
+        firsts += [number] * (len(items.used) - known)
+    return script_entries({"strings": items.used}, rows, firsts)
+
+
+class CiteItems:
+    """The page's citation data entry by entry, each ``@string`` line named when an entry first
+    needs it; ``used`` (a key for each line, in order) continues from earlier entries' when
+    given."""
+
+    def __init__(
+        self, catalogue: Catalogue, abstract: bool = False, used: dict[str, str] | None = None
+    ) -> None:
+        self.catalogue = catalogue
+        self.abstract = abstract
+        self.hidden = catalogue_hidden_fields(catalogue, abstract)
+        self.names = _names(catalogue)
+        self.used: dict[str, str] = dict(used or {})
+        #: (macro, value) -> its key
+        self.values: dict[tuple[str, str], str] = {}
+        for key, line in self.used.items():
+            pair = _pair(key, line)
+            if pair is None:
+                raise ValueError(f"not a line of the page's citation data: {line!r}")
+            self.values[pair] = key
+
+    def item(self, entry: Entry) -> list[Any]:
+        """The entry's item: its BibTeX and the keys of the ``@string`` lines it needs."""
         # The model already made the usual form (cached between runs); with the abstract
         # asked for, or for a catalogue made by hand, it is made here.
         cited = (
             Cited(entry.bibtex, entry.bibtex_macros)
-            if entry.bibtex and not abstract
-            else bibtex(entry, hidden)
+            if entry.bibtex and not self.abstract
+            else bibtex(entry, self.hidden)
         )
-        macros = _macro_keys(entry, cited.macros, catalogue, names, used, values)
-        rows.append([cited.text, macros])
-    return script_json({"strings": used, "entries": rows})
+        macros = _macro_keys(
+            entry, cited.macros, self.catalogue, self.names, self.used, self.values
+        )
+        return [cited.text, macros]
+
+
+def _pair(key: str, line: str) -> tuple[str, str] | None:
+    """The macro (lower case) and value of a line :func:`_string_line` wrote under ``key``."""
+    macro = key.split(" ", 1)[0]
+    head = "@string{"
+    name = line[len(head) : len(head) + len(macro)]
+    value = line[len(head) + len(macro) + len(" = {") : -2]
+    if name.lower() != macro or _string_line(name, value) != line:
+        return None
+    return macro, value
 
 
 def _macro_keys(
@@ -162,10 +206,69 @@ def _macro_keys(
 
 def script_json(value: object) -> Markup:
     """``value`` as JSON that is safe inside ``<script type="application/json">``."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return Markup(_safe(_encode(value)))
+
+
+def _safe(text: str) -> str:
     for unsafe, escaped in _JSON_ESCAPES.items():
-        text = text.replace(unsafe, escaped)
-    return Markup(text)
+        if unsafe in text:
+            text = text.replace(unsafe, escaped)
+    return text
+
+
+def _json_encoder() -> Callable[[object], str]:
+    """JSON as ``json.dumps(value, ensure_ascii=False, separators=(",", ":"))`` writes it: with
+    the C encoder made once when there is one (one call per entry costs little then)."""
+    if c_make_encoder is None:  # pragma: no cover - CPython has it
+        encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+        return encoder.encode
+
+    def refuse(value: object) -> None:
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    made = c_make_encoder(None, refuse, encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(made(value, 0))
+
+
+_encode = _json_encoder()
+
+
+@dataclass(frozen=True)
+class Script:
+    """A page script's JSON (``{…, "entries": [item, …]}``), and where each entry's item is in
+    it, so that a later run can put other items in their place (see :mod:`bib2table.snapshot`).
+    """
+
+    text: Markup
+    #: where each item is in ``text``: start and end, flat
+    spans: tuple[int, ...]
+    #: for each name in the script's table (the venues, the ``@string`` lines), in order: the
+    #: entry whose item first uses it
+    firsts: tuple[int, ...]
+
+
+def script_entries(head: dict[str, Any], items: Sequence[Any], firsts: Sequence[int]) -> Script:
+    """``head`` with ``"entries": items`` added last, as :func:`script_json` writes it."""
+    text = entries_head(head)
+    parts = [text]
+    spans: list[int] = []
+    at = len(text)
+    for number, item in enumerate(items):
+        written = _safe(_encode(item))
+        if number:
+            parts.append(",")
+            at += 1
+        parts.append(written)
+        spans += (at, at + len(written))
+        at += len(written)
+    parts.append("]}")
+    return Script(Markup("".join(parts)), tuple(spans), tuple(firsts))
+
+
+def entries_head(head: dict[str, Any]) -> str:
+    """What :func:`script_entries` writes before the first item."""
+    written = _safe(_encode(head))
+    return written[:-1] + ("," if head else "") + '"entries":['
 
 
 def _string_line(name: str, value: str) -> str:
@@ -205,23 +308,21 @@ class YearChart:
 def year_chart(catalogue: Catalogue, max_categories: int = 12, max_years: int = 150) -> YearChart:
     """Count papers per year for the page's chart; with more than ``max_categories``
     categories only the total is drawn (a hundred thin rows would say nothing)."""
-    dated = [e for e in catalogue.entries if e.year is not None]
-    last = max((e.year for e in dated if e.year is not None), default=0)
-    first = min((e.year for e in dated if e.year is not None), default=0)
-    first = max(first, last - max_years + 1)
+    tally = catalogue.counted()
+    dated = [year for year, count in tally.years.items() if count > 0]
+    last = max(dated, default=0)
+    first = max(min(dated, default=0), last - max_years + 1)
     years = tuple(range(first, last + 1)) if dated else ()
-    shown = [e for e in dated if e.year is not None and e.year >= first]
-    series = [_series("All papers", years, (e.year for e in shown))]
+    series = [_series("All papers", years, tally.years)]
     labels = [c.label for c in catalogue.categories]
     if len(labels) > max_categories:
         labels = []
     for label in labels:
-        series.append(_series(label, years, (e.year for e in shown if label in e.categories)))
-    return YearChart(years, series[0], tuple(series[1:]), len(catalogue.entries) - len(shown))
+        series.append(_series(label, years, tally.by_category.get(label, {})))
+    return YearChart(years, series[0], tuple(series[1:]), tally.total - series[0].total)
 
 
-def _series(label: str, years: tuple[int, ...], entry_years: Iterable[int | None]) -> Series:
-    counted = Counter(entry_years)
+def _series(label: str, years: tuple[int, ...], counted: Mapping[int, int]) -> Series:
     counts = tuple(counted.get(y, 0) for y in years)
     peak = max(counts, default=0)
     peak_year = years[counts.index(peak)] if peak else None

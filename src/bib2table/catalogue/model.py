@@ -138,6 +138,72 @@ class Catalogue:
     #: too many keywords): what one entry's edit may change without naming it (the unknown
     #: LaTeX macros are told by each entry's ``unknown``)
     shared_problems: int = field(default=0, compare=False)
+    #: what the totals and the chart count when ``entries`` holds only some of the entries (the
+    #: first rows of a page put around rows kept from the last run); ``None``: ``entries``
+    tally: Tally | None = field(default=None, compare=False)
+
+    @property
+    def total(self) -> int:
+        """How many entries the catalogue has."""
+        return self.tally.total if self.tally is not None else len(self.entries)
+
+    def counted(self) -> Tally:
+        """What the totals and the chart count (see :class:`Tally`)."""
+        return self.tally if self.tally is not None else Tally.of(self.entries)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """How many entries there are, and how many have each year: in all, and per category."""
+
+    total: int
+    #: year -> entries with that year
+    years: dict[int, int]
+    #: category label -> year -> entries of the category with that year
+    by_category: dict[str, dict[int, int]]
+
+    @classmethod
+    def of(cls, entries: Iterable[Entry]) -> Tally:
+        total = 0
+        years: dict[int, int] = {}
+        by_category: dict[str, dict[int, int]] = {}
+        for entry in entries:
+            total += 1
+            year = entry.year
+            if year is None:
+                continue
+            years[year] = years.get(year, 0) + 1
+            for label in entry.categories:
+                counts = by_category.setdefault(label, {})
+                counts[year] = counts.get(year, 0) + 1
+        return cls(total, years, by_category)
+
+    def changed(
+        self,
+        gone: Iterable[tuple[int | None, Iterable[str]]],
+        added: Iterable[tuple[int | None, Iterable[str]]],
+    ) -> Tally:
+        """The tally with entries of these years and categories gone and added."""
+        years = dict(self.years)
+        by_category = {label: dict(counts) for label, counts in self.by_category.items()}
+        total = self.total
+        for step, entries in ((-1, gone), (1, added)):
+            for year, labels in entries:
+                total += step
+                if year is None:
+                    continue
+                years[year] = years.get(year, 0) + step
+                for label in labels:
+                    counts = by_category.setdefault(label, {})
+                    counts[year] = counts.get(year, 0) + step
+        return Tally(
+            total,
+            {y: n for y, n in years.items() if n},
+            {
+                label: {y: n for y, n in counts.items() if n}
+                for label, counts in by_category.items()
+            },
+        )
 
 
 #: A cell's text and, when it holds math, its pieces (text and math trees).

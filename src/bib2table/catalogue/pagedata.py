@@ -14,10 +14,13 @@ is an entry's full journal or book titles joined by ``\\0``, each different one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from markupsafe import Markup
 
-from bib2table.catalogue.cite import script_json
-from bib2table.catalogue.model import Catalogue
+from bib2table.catalogue.cite import Script, script_entries
+from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.catalogue.search import SEPARATOR, arxiv_id, full_venues, roles
 from bib2table.catalogue.settings import Column
 
@@ -31,30 +34,52 @@ def column_kind(column: Column) -> str:
 
 def page_data(catalogue: Catalogue) -> Markup:
     """The page's search and sort data, JSON safe inside ``<script type="application/json">``."""
-    labels = [c.label for c in catalogue.categories]
-    index = {label: n for n, label in enumerate(labels)}
-    columns = [
-        {"label": c.label, "kind": column_kind(c), "roles": sorted(roles(c))}
-        for c in catalogue.columns
-    ]
-    names = [n for n, c in enumerate(columns) if c["kind"] == "names"]
-    venues: dict[str, int] = {}
-    entries = []
-    for entry in catalogue.entries:
+    return page_script(catalogue).text
+
+
+def page_script(catalogue: Catalogue) -> Script:
+    """:func:`page_data` and where each entry's item is in it (see :class:`Script`)."""
+    items = PageItems(catalogue)
+    made = []
+    firsts = []
+    for number, entry in enumerate(catalogue.entries):
+        known = len(items.venues)
+        made.append(items.item(entry))
+        firsts += [number] * (len(items.venues) - known)
+    return script_entries(items.head(), made, firsts)
+
+
+class PageItems:
+    """The page's data entry by entry, each venue numbered when an entry first has it;
+    ``venues`` (in order) continues from earlier entries' when given."""
+
+    def __init__(self, catalogue: Catalogue, venues: Sequence[str] = ()) -> None:
+        labels = [c.label for c in catalogue.categories]
+        self.labels = labels
+        self.index = {label: n for n, label in enumerate(labels)}
+        self.columns = [
+            {"label": c.label, "kind": column_kind(c), "roles": sorted(roles(c))}
+            for c in catalogue.columns
+        ]
+        self.names = [n for n, c in enumerate(self.columns) if c["kind"] == "names"]
+        self.venues: dict[str, int] = {venue: n for n, venue in enumerate(venues)}
+
+    def item(self, entry: Entry) -> list[Any]:
+        """The entry's item (see the module's text)."""
         venue = SEPARATOR.join(full_venues(entry))
         sorts = entry.sort_names or entry.cells
-        entries.append(
-            [
-                entry.key,
-                list(entry.cells),
-                entry.year,
-                [index[label] for label in entry.categories if label in index],
-                entry.doi,
-                arxiv_id(entry),
-                venues.setdefault(venue, len(venues)) if venue else None,
-                [sorts[n] or entry.cells[n] for n in names if n < len(sorts)],
-            ]
-        )
-    return script_json(
-        {"columns": columns, "categories": labels, "venues": list(venues), "entries": entries}
-    )
+        index, venues = self.index, self.venues
+        return [
+            entry.key,
+            list(entry.cells),
+            entry.year,
+            [index[label] for label in entry.categories if label in index],
+            entry.doi,
+            arxiv_id(entry),
+            venues.setdefault(venue, len(venues)) if venue else None,
+            [sorts[n] or entry.cells[n] for n in self.names if n < len(sorts)],
+        ]
+
+    def head(self) -> dict[str, Any]:
+        """What comes before the entries: the columns, the categories, the venues."""
+        return {"columns": self.columns, "categories": self.labels, "venues": list(self.venues)}

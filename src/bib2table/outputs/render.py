@@ -36,6 +36,7 @@ from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
 from bib2table.catalogue import cite, pagedata
+from bib2table.catalogue.cite import Script
 from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.errors import TemplateError
 from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
@@ -170,6 +171,9 @@ class Rendered:
     #: the output's pieces in order; ``rows[i]`` says whether ``pieces[i]`` is a whole row
     pieces: list[str]
     rows: list[bool]
+    #: the page's scripts of entries' data (``page``: ``page_data``, ``cite``: ``cite_data``),
+    #: each written once: the piece it is, and where each entry's item is in it
+    scripts: dict[str, tuple[int, Script]] = field(default_factory=dict)
 
     def without_rows(self, stand_in: str) -> str:
         """The text with each run of rows (and the white space between them) replaced by
@@ -206,6 +210,22 @@ class Renderer:
         with _template_errors(self.name):
             self.template = self.env.get_template(self.name)
         self._digest: str | None = None
+        #: the scripts of entries' data the render in progress wrote
+        self._scripts: list[tuple[str, Script]] = []
+        self.env.filters.update(
+            page_data=self._noted("page", pagedata.page_script),
+            cite_data=self._noted("cite", cite.cite_script),
+        )
+
+    def _noted(self, name: str, make: Callable[..., Script]) -> Callable[..., Markup]:
+        """A filter writing a script of entries' data, noting where each item is."""
+
+        def write(*args: Any, **options: Any) -> Markup:
+            script = make(*args, **options)
+            self._scripts.append((name, script))
+            return script.text
+
+        return write
 
     def digest(self) -> str:
         """What the rows depend on in the template: its text and every template it names.
@@ -229,13 +249,25 @@ class Renderer:
             # in the template itself or in a block that is not scoped (elsewhere it renders
             # as usual, every time).
             context.blocks = _HookedBlocks(context.blocks, hook)
+        self._scripts = []
         with _template_errors(self.name):
             try:
                 pieces = list(self.template.root_render_func(context))
             except Exception:
                 env.handle_exception()
         emitted = {id(text) for text in hook.emitted} if hook is not None else set()
-        return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
+        rendered = Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
+        written = [name for name, _ in self._scripts]
+        for name, script in self._scripts:
+            if written.count(name) != 1:
+                continue
+            size = len(script.text)
+            found = [n for n, piece in enumerate(pieces) if len(piece) == size]
+            found = [n for n in found if pieces[n] == script.text]
+            if len(found) == 1:
+                rendered.scripts[name] = (found[0], script)
+        self._scripts = []
+        return rendered
 
 
 def render(catalogue: Catalogue, fmt: Format, template: Path | None = None) -> str:
