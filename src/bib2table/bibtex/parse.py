@@ -206,6 +206,10 @@ class ParsedBib:
     undefined: dict[tuple[str, str], tuple[int, str, tuple[str, int] | None]] = field(
         default_factory=dict
     )
+    #: one file read stretch by stretch (see :func:`_read_blocks`): each stretch's kind —
+    #: ``s`` holds a ``@string`` or ``@preamble``, ``x`` a block that is reported, ``e`` only
+    #: entries (and comments) — and the keys of its entries; ``None`` when read otherwise
+    stretches: list[tuple[str, list[str]]] | None = None
 
 
 def read_text(path: Path, encoding: str | None = None) -> tuple[str, Problem | None]:
@@ -276,7 +280,7 @@ def parse_texts(
     reader = _Reader(result, StringTable(keep_undefined))
     for text, file in texts:
         reader.file = file
-        for block, read, source in _read_blocks(text, cache):
+        for block, read, source in _read_blocks(text, cache, result if len(texts) == 1 else None):
             reader.read(block, read, source)
     reader.finish()
     if not result.entries and not any(p.severity is Severity.ERROR for p in result.problems):
@@ -320,13 +324,14 @@ def parse_piece(
 _Read = tuple[Block, tuple[Any, ...] | None, str]
 
 
-def _read_blocks(text: str, cache: Cache | None) -> list[_Read]:
+def _read_blocks(text: str, cache: Cache | None, result: ParsedBib | None = None) -> list[_Read]:
     """Every block worth reading, in file order, with what the splitter read from it.
 
     With a cache, the file is cut into stretches that each start at an ``@`` at the start of a
     line (about one entry each), and a stretch's blocks and reads are looked up by its content:
     a run after a small edit scans and splits only the stretches that changed. A stretch with
-    a block that does not close within it makes the run scan the whole file at once.
+    a block that does not close within it makes the run scan the whole file at once. Read by
+    stretches, what each holds is noted in ``result`` (see :attr:`ParsedBib.stretches`).
     """
     if cache is None:
         return _read_whole(text, None)
@@ -360,7 +365,19 @@ def _read_blocks(text: str, cache: Cache | None) -> list[_Read]:
             (dataclasses.replace(b, line=b.line + starts[i] - 1), r, f"{source}:{n}")
             for n, (b, r) in enumerate(reads)
         ]
+    if result is not None:
+        result.stretches = [_summary(reads or []) for reads in found]
     return [read for reads in found if reads is not None for read in reads]
+
+
+def _summary(reads: list[_Read]) -> tuple[str, list[str]]:
+    """A stretch's kind and the keys of its entries (see :attr:`ParsedBib.stretches`)."""
+    blocks = [block for block, _, _ in reads]
+    if any(b.problem for b in blocks):
+        kind = "x"
+    else:
+        kind = "s" if any(b.kind in ("string", "preamble") for b in blocks) else "e"
+    return kind, [b.key for b in blocks if b.kind == "entry"]
 
 
 def _read_whole(text: str, cache: Cache | None) -> list[_Read]:
