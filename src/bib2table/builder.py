@@ -40,6 +40,7 @@ from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.blocks import scan_alone, stretches
 from bib2table.bibtex.parse import ParsedBib, parse_piece, read_text
 from bib2table.catalogue.cite import cite_data
+from bib2table.catalogue.edits import clash, diff, local_entries, same_vocabulary, shapes_others
 from bib2table.catalogue.model import (
     Catalogue,
     Category,
@@ -55,7 +56,7 @@ from bib2table.pipeline import Loaded, files_read, is_spreadsheet
 from bib2table.problems import Problem, Severity
 from bib2table.watch import Stamp, stamp
 
-#: More changed stretches than this are read again in full (a pasted section, a sorted file).
+#: More new stretches than this are read again in full (a pasted section, a sorted file).
 MOST_PIECES = 64
 #: Nor are more stretches between the first change and the last than this.
 MOST_WINDOW = 5000
@@ -177,37 +178,24 @@ class Builder:
             return Change(loaded, [], same | _totals(old_catalogue))
         pieces = stretches(text)
         old = state.pieces
-        first, limit = 0, min(len(old), len(pieces))
-        while first < limit and old[first] == pieces[first]:
-            first += 1
-        kept_end = 0
-        while kept_end < limit - first and old[-1 - kept_end] == pieces[-1 - kept_end]:
-            kept_end += 1
-        old_end, new_end = len(old) - kept_end, len(pieces) - kept_end
-        if (old_end - first) + (new_end - first) > MOST_WINDOW:
+        change = diff(old, pieces, MOST_PIECES, MOST_WINDOW)
+        if change is None:
             return None
+        first, old_end, new_end = change.first, change.old_end, change.new_end
         if first and scan_alone(old[first - 1]) is None:
             return None  # an entry before the change may run on into it
         # Between the first and the last difference, pieces found unchanged (moved, or between
         # two edits) keep what was made of them; the others are read.
-        unused: dict[str, list[int]] = {}
-        for index in range(old_end - 1, first - 1, -1):
-            unused.setdefault(old[index], []).append(index)
-        reused: list[int | None] = []
-        for piece in pieces[first:new_end]:
-            found = unused.get(piece)
-            reused.append(found.pop() if found else None)
-        if sum(index is None for index in reused) > MOST_PIECES:
-            return None
-        gone_pieces = sorted(i for indexes in unused.values() for i in indexes)
-        for gone_piece in gone_pieces:
-            blocks = scan_alone(old[gone_piece])
-            if blocks is None or any(b.kind in ("string", "preamble") for b in blocks):
-                return None
-            if [b.key for b in blocks if b.kind == "entry"] != [
-                e.key for e in state.entries[gone_piece]
-            ]:
-                return None
+        reused = list(change.reused)
+        gone_pieces = change.gone
+        for hunk in change.hunks():
+            for index in hunk.old:  # gone, or moved
+                blocks = scan_alone(old[index])
+                if blocks is None or shapes_others(blocks):
+                    return None
+                written = [b.key for b in blocks if b.kind == "entry"]
+                if written != [e.key for e in state.entries[index]]:
+                    return None
         if any(i is not None and scan_alone(old[i]) is None for i in reused):
             return None
         line = state.starts[first]
@@ -217,7 +205,7 @@ class Builder:
             if was is not None:
                 groups.append(state.entries[was])
             else:
-                if links_entries(piece):
+                if local_entries(piece) is None:
                     return None
                 read = parse_piece(
                     piece,
@@ -236,9 +224,8 @@ class Builder:
         removed = [e for index in gone_pieces for e in state.entries[index]]
         gone = Counter(e.key.lower() for e in removed)
         added = Counter(e.key.lower() for read in parsed for e in read.entries)
-        for key, count in added.items():
-            if count > 1 or state.keys[key] - gone[key] > 0:
-                return None
+        if clash(state.keys, [e.key for e in removed], [e.key for r in parsed for e in r.entries]):
+            return None
         settings = loaded.settings
         modelled = model_entries(
             [e for read in parsed for e in read.entries],
@@ -262,8 +249,8 @@ class Builder:
         # The same keywords in the same place of the file give the same vocabulary.
         in_place = all(was is None for was in reused)
         same_keywords = in_place and _keywords(removed) == _keywords(made)
-        if not same_keywords and (
-            vocabulary_of(settings, (e.keywords for e in in_order)) != state.vocabulary
+        if not same_keywords and not same_vocabulary(
+            settings, state.vocabulary, (e.keywords for e in in_order)
         ):
             return None
         years = state.years.copy()
