@@ -1,7 +1,8 @@
 """After any sequence of edits, a run with the cache writes what ``--no-cache`` writes.
 
-Hypothesis edits a small bibliography step by step — titles changed, entries added, deleted and
-moved, ``@string`` values changed (entries use them), the settings rewritten or removed — and
+Hypothesis edits a small bibliography step by step — titles changed, entries added, deleted,
+moved and renamed, years, keywords and addresses changed, lines added to an entry or taken
+from it, ``@string`` values changed (entries use them), the settings rewritten or removed — and
 after every step compares the cached run's outputs and problems with a fresh run's, byte for
 byte, in every format. ``BIB2TABLE_FUZZ_EXAMPLES`` asks for a longer search.
 """
@@ -23,6 +24,8 @@ EXAMPLES = int(os.environ.get("BIB2TABLE_FUZZ_EXAMPLES", "8"))
 FORMATS = ["html", "markdown", "csv", "bib"]
 
 WORDS = ["Pruning", '{\\"o}ptimal', "Nets", "{TeX}", "Deep", "caf{\\'e}", "A & B", "<b>x</b>"]
+#: an entry's address: a web page, one that is not (a warning), a script (a warning)
+URLS = ["https://example.org/x?a=1&b=2", "ftp://example.org/x", "javascript:alert(1)"]
 KEYWORDS = ["pruning", "distillation", "fonts", "quantization"]
 SETTINGS = [
     None,
@@ -85,6 +88,10 @@ edits = st.one_of(
     st.tuples(st.just("string"), st.sampled_from(["Journal of Tests", "Other {J}ournal", ""])),
     st.tuples(st.just("settings"), st.sampled_from(range(len(SETTINGS)))),
     st.tuples(st.just("keyword"), st.integers(0, 20), st.sampled_from(KEYWORDS)),
+    st.tuples(st.just("rekey"), st.integers(0, 20)),
+    st.tuples(st.just("lines"), st.integers(0, 20), st.integers(0, 3)),
+    st.tuples(st.just("year"), st.integers(0, 20), st.integers(1990, 2030)),
+    st.tuples(st.just("url"), st.integers(0, 20), st.sampled_from(URLS)),
 )
 
 
@@ -107,6 +114,17 @@ def apply(bib: Bib, edit: tuple[object, ...]) -> None:
         bib.settings = SETTINGS[int(args[0])]  # type: ignore[call-overload]
     elif kind == "keyword" and entries:
         entries[int(args[0]) % len(entries)]["keywords"] = str(args[1])  # type: ignore[call-overload]
+    elif kind in ("rekey", "lines", "year", "url") and entries:
+        entry = entries[int(args[0]) % len(entries)]  # type: ignore[call-overload]
+        if kind == "rekey":
+            bib.made += 1
+            entry["key"] = f"key{bib.made}"
+        elif kind == "lines":  # a note of that many lines (none: no note)
+            entry.pop("note", None)
+            if args[1]:
+                entry["note"] = "\n    ".join(f"Line {n}." for n in range(int(args[1])))  # type: ignore[call-overload]
+        else:
+            entry[kind] = str(args[1])
 
 
 def save(bib: Bib, source: Path) -> Path:

@@ -1,26 +1,36 @@
 """A fresh run after an edit splices the changed entries into the last run's outputs, and
 writes byte for byte what ``--no-cache`` writes; a snapshot that breaks the rules is not used.
 
-Hypothesis edits a bibliography longer than the page's first rows (so that most edited entries
-are spliced) step by step, mostly titles, but also adding, deleting and moving entries,
-changing an ``@string``, keywords and the settings; after every step the command's outputs,
-messages and exit status with the cache are those of a run without it.
+Hypothesis edits a bibliography longer than the page's first rows step by step: titles
+(among the first rows too), entries added (at the start, in the middle, at the end), deleted,
+moved and renamed, lines added to an entry or taken from it, years, keywords and addresses
+changed, an ``@string`` and the settings changed; after every step the command's outputs,
+messages and exit status with the cache are those of a run without it. With a snapshot kept
+after every run, each edit of the kinds the snapshot takes is asserted to have been spliced,
+reading only the page's first rows and the new entries, unless it touches what the page numbers
+by first use (the first entry with the journal ``@string``) or makes other categories.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import strategies as st
 
 from bib2table import snapshot
 from bib2table.cache import Cache
+from bib2table.pipeline import build
+from paths import REPO
 from test_cache_edits import (
     KEYWORDS,
     SETTINGS,
+    URLS,
     Bib,
     apply,
     edits,
@@ -32,9 +42,29 @@ from toolkit import run
 
 FORMATS = ["html", "markdown", "csv"]
 EXTENSIONS = [".html", ".md", ".csv"]
+#: The edits a snapshot takes (when they touch nothing that the page numbers by first use).
+SPLICED = {"add", "delete", "move", "retitle", "rekey", "lines", "year", "keyword", "url"}
 
-retitles = st.tuples(st.just("retitle"), st.integers(0, 40), titles)
-local_edits = st.one_of(retitles, retitles, retitles, edits)
+retitles = st.tuples(st.just("retitle"), st.integers(0, 60), titles)
+adds = st.tuples(
+    st.just("add"),
+    st.sampled_from([0, 1, 30, 59, 60, 61, 62]),  # the start, the middle, the end
+    titles,
+    st.sampled_from(KEYWORDS),
+    st.integers(1990, 2030),
+    st.booleans(),
+)
+local_edits = st.one_of(
+    retitles,
+    adds,
+    st.tuples(st.just("delete"), st.integers(0, 60)),
+    st.tuples(st.just("move"), st.integers(0, 60), st.integers(0, 60)),
+    st.tuples(st.just("rekey"), st.integers(0, 60)),
+    st.tuples(st.just("lines"), st.integers(0, 60), st.integers(0, 3)),
+    st.tuples(st.just("year"), st.integers(0, 60), st.integers(1990, 2030)),
+    st.tuples(st.just("url"), st.integers(0, 60), st.sampled_from(URLS)),
+    edits,
+)
 
 
 def _bib(count: int) -> Bib:
@@ -58,17 +88,90 @@ def _outputs(source: Path, out: Path, cache: bool) -> tuple[int, str, list[str]]
     return result.exit_code, said, texts
 
 
-@over_edit_sequences(st.integers(26, 32), local_edits, 6)
+def _copy(bib: Bib) -> Bib:
+    return Bib([dict(e) for e in bib.entries], dict(bib.strings), bib.settings, bib.made)
+
+
+def _stretches(bib: Bib) -> dict[str, str]:
+    """Each entry's stretch of the file (from its ``@`` to the next line that starts with one)."""
+    parts = bib.text().split("\n@")[len(bib.strings) :]
+    return {e["key"]: part for e, part in zip(bib.entries, parts, strict=True)}
+
+
+def _spliceable(before: Bib, after: Bib, edit: tuple[Any, ...]) -> bool:
+    """Whether the snapshot of ``before`` must take ``edit``: an edit of entries alone, in
+    settings that keep the file's order, which keeps the categories and neither touches nor
+    replaces the first entry with the journal (the page numbers venues and ``@string`` lines
+    by their first use)."""
+    if edit[0] not in SPLICED or before.settings != after.settings:
+        return False
+    if before.settings == SETTINGS[3] or not before.entries or not after.entries:
+        return False  # sorted; an empty catalogue
+    if before.settings != SETTINGS[2]:  # the keywords make the categories
+        if {e["keywords"] for e in before.entries} != {e["keywords"] for e in after.entries}:
+            return False
+    users = [[e["key"] for e in b.entries if "journal" in e] for b in (before, after)]
+    if [found[:1] for found in users] != [users[0][:1]] * 2:
+        return False
+    if not users[0]:
+        return True
+    old, new = _stretches(before), _stretches(after)
+    touched = {key for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+    if edit[0] == "move":
+        count = len(before.entries)
+        start, end = edit[1] % count, edit[2] % count
+        if abs(start - end) == 1:  # two neighbours swapped: either may be the one moved
+            touched |= {before.entries[start]["key"], before.entries[end]["key"]}
+        elif start != end:
+            touched.add(before.entries[start]["key"])
+    return users[0][0] not in touched
+
+
+@pytest.fixture
+def spliced(monkeypatch: pytest.MonkeyPatch) -> list[snapshot.Spliced | None]:
+    """What each run's :func:`snapshot.splice` gave, in order."""
+    found: list[snapshot.Spliced | None] = []
+    real: Callable[..., snapshot.Spliced | None] = snapshot.splice
+
+    def spy(*args: Any) -> snapshot.Spliced | None:
+        made = real(*args)
+        found.append(made)
+        return made
+
+    monkeypatch.setattr(snapshot, "splice", spy)
+    return found
+
+
+@over_edit_sequences(st.tuples(st.integers(30, 40), st.booleans()), local_edits, 6)
 def test_a_fresh_run_after_any_edits_writes_what_no_cache_writes(
-    tmp_path_factory: pytest.TempPathFactory, start: int, steps: list[tuple[object, ...]]
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    spliced: list[snapshot.Spliced | None],
+    start: tuple[int, bool],
+    steps: list[tuple[object, ...]],
 ) -> None:
+    """With ``every``, each run keeps its outputs (so that the snapshot is the last step's)
+    and the edits the snapshot takes are asserted to be spliced; else the edits add up
+    against an older snapshot, as they do by default."""
+    count, every = start
+    monkeypatch.setattr(snapshot, "RESAVE", -1 if every else 3)
     folder = tmp_path_factory.mktemp("snap")
     os.environ["BIB2TABLE_CACHE_DIR"] = str(folder / "cache")
-    bib = _bib(start)
+    bib = _bib(count)
+    bib.entries[-2]["url"] = URLS[1]  # a warning: its line moves with the edits above it
     for edit in [("start",), *steps]:
+        before = _copy(bib)
         apply(bib, edit)
         source = _write(bib, folder)
-        assert _outputs(source, folder / "a", True) == _outputs(source, folder / "b", False), edit
+        spliced.clear()
+        cached = _outputs(source, folder / "a", True)
+        assert cached == _outputs(source, folder / "b", False), edit
+        (made,) = spliced
+        if every and edit[0] != "start" and _spliceable(before, bib, edit):
+            assert made is not None, edit
+            assert made.read <= snapshot.PREVIEW + 2, edit
+        if made is not None:
+            assert made.entries == len(bib.entries)
 
 
 def test_a_title_edit_is_spliced_into_the_last_outputs(tmp_path: Path) -> None:
@@ -87,6 +190,7 @@ def test_a_title_edit_is_spliced_into_the_last_outputs(tmp_path: Path) -> None:
         fresh = _outputs(source, folder / "b", False)
         assert [o.text for o in made.outputs] == fresh[2]
         assert "Edited &lt;b&gt;x&lt;/b&gt; &amp; \u00f6" in made.outputs[0].text
+        assert made.read == snapshot.PREVIEW + 1
         assert _outputs(source, folder / "a", True) == fresh
         # Unchanged since: the snapshot as it is.
         again = snapshot.splice(Cache(), source, None, FORMATS)
@@ -101,28 +205,110 @@ def test_a_title_edit_is_spliced_into_the_last_outputs(tmp_path: Path) -> None:
             assert _outputs(source, folder / "a", True) == _outputs(source, folder / "b", False)
 
 
-def test_edits_that_reach_other_entries_are_read_in_full(tmp_path: Path) -> None:
-    """A new keyword, a changed @string, a moved entry or an edit among the first rows: no
-    splice, and the outputs are still those of a run without the cache."""
+#: Edits the snapshot takes: each is spliced, and gives what a run without the cache gives.
+TAKEN = [
+    ("retitle", 3, "Among the first rows"),
+    ("add", 0, "Before every other", "pruning", 2001, False),
+    ("add", 31, "In the middle, with the journal", "fonts", 2003, True),
+    ("add", 40, "After every other", "pruning", 2002, True),
+    ("delete", 35),
+    ("delete", 39),
+    ("delete", 1),
+    ("move", 30, 35),
+    ("move", 33, 3),
+    ("rekey", 30),
+    ("lines", 31, 3),
+    ("lines", 5, 2),
+    ("year", 31, 1950),  # a new first year: the chart grows
+    ("year", 31, 2030),
+    ("keyword", 31, "fonts"),
+    ("url", 33, "ftp://example.org/x"),  # a warning, at the entry's line
+]
+
+
+@pytest.mark.parametrize("change", TAKEN, ids=[" ".join(map(str, c)) for c in TAKEN])
+def test_edits_of_entries_are_spliced(tmp_path: Path, change: tuple[Any, ...]) -> None:
     os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
-    changes = [
-        ("keyword", 30, "fonts"),
-        ("string", "Other {J}ournal"),
-        ("move", 30, 33),
-        ("retitle", 3, "Early"),
-        ("add", 31, "New", "pruning", 2001, False),
-    ]
-    for number, change in enumerate(changes):
-        folder = tmp_path / str(number)
-        folder.mkdir()
-        bib = _bib(40)
-        bib.entries[30]["keywords"] = "pruning"
-        source = _write(bib, folder)
-        _outputs(source, folder / "a", True)
+    bib = _bib(40)
+    bib.entries[37]["url"] = URLS[1]  # a warning below every edit: its line moves with them
+    source = _write(bib, tmp_path)
+    _outputs(source, tmp_path / "a", True)
+    apply(bib, change)
+    _write(bib, tmp_path)
+    made = snapshot.splice(Cache(), source, None, FORMATS)
+    assert made is not None
+    assert made.read <= snapshot.PREVIEW + 2
+    fresh = _outputs(source, tmp_path / "b", False)
+    assert [o.text for o in made.outputs] == fresh[2]
+    assert _outputs(source, tmp_path / "a", True) == fresh
+    assert "warning:" in fresh[1]
+
+
+#: Edits that reach other entries or the rest of the outputs: read in full.
+REFUSED = [
+    ("keyword", 30, "typesetting"),  # a new category
+    ("string", "Other {J}ournal"),  # every entry with the journal
+    ("retitle", 0, "The first with the journal"),  # venue and @string line numbered here
+    ("delete", 0),
+    ("add", 0, "Now the first with the journal", "pruning", 2001, True),
+    ("settings", 3),  # sorted
+    ("crossref", 30),  # an entry lends its fields to another
+    ("unknown", 30),  # a LaTeX macro bib2table does not know
+    ("second string", 30),  # a new @string among the entries
+]
+
+
+@pytest.mark.parametrize("change", REFUSED, ids=[" ".join(map(str, c)) for c in REFUSED])
+def test_edits_that_reach_other_entries_are_read_in_full(
+    tmp_path: Path, change: tuple[Any, ...]
+) -> None:
+    """No splice, and the outputs are still those of a run without the cache."""
+    os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
+    bib = _bib(40)
+    bib.entries[30]["keywords"] = "pruning"
+    source = _write(bib, tmp_path)
+    _outputs(source, tmp_path / "a", True)
+    if change[0] == "crossref":
+        bib.entries[change[1]]["crossref"] = bib.entries[change[1] + 1]["key"]
+    elif change[0] == "unknown":
+        bib.entries[change[1]]["title"] = "With \\wibble{} in it"
+    if change[0] == "second string":
+        text = bib.text().replace("@article{key32,", '@string{xy = "Z"}\n\n@article{key32,')
+        source.write_text(text, encoding="utf-8")
+    else:
         apply(bib, change)
-        _write(bib, folder)
-        assert snapshot.splice(Cache(), source, None, FORMATS) is None, change
-        assert _outputs(source, folder / "a", True) == _outputs(source, folder / "b", False)
+        _write(bib, tmp_path)
+    assert snapshot.splice(Cache(), source, None, FORMATS) is None
+    assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)
+
+
+def test_the_first_rows_are_as_many_as_the_page_shows() -> None:
+    """The snapshot reads the page's first rows again: as many as the template shows."""
+    template = (REPO / "templates" / "catalogue.html.jinja2").read_text(encoding="utf-8")
+    assert re.findall(r"catalogue\.entries\[:(\d+)\]", template) == [str(snapshot.PREVIEW)]
+
+
+def test_the_run_notes_where_each_item_of_the_page_data_is(tmp_path: Path) -> None:
+    """The spans kept with the outputs are written as the page is: each is one item."""
+    import json
+
+    bib = _bib(30)
+    bib.entries[3]["title"] = "A <b>x</b> & \u2028 y"
+    source = _write(bib, tmp_path)
+    _, outputs = build(source, ["html"], cache=False)
+    page = outputs[0]
+    data = {}
+    for name, key in (("page", "page-data"), ("cite", "cite-data")):
+        placed = page.scripts[name]
+        text = page.text[placed.start : placed.end]
+        assert page.text[: placed.start].endswith(f'id="{key}">')
+        data[name] = json.loads(text)
+        items = [
+            json.loads(text[a:b]) for a, b in zip(placed.items[::2], placed.items[1::2], strict=True)
+        ]
+        assert items == data[name]["entries"]
+    assert page.scripts["page"].firsts == (0,)  # the one venue, first used by the first entry
+    assert page.scripts["cite"].firsts == (0,)
 
 
 @pytest.mark.parametrize(
@@ -137,7 +323,8 @@ def test_edits_that_reach_other_entries_are_read_in_full(tmp_path: Path) -> None
     ],
 )
 def test_a_snapshot_that_breaks_the_rules_is_not_used(tmp_path: Path, was: str, now: str) -> None:
-    """A hand-edited snapshot costs time, never an unsafe output."""
+    """A hand-edited snapshot costs time, never an unsafe output: it is not used, or what
+    was changed is not in the outputs (the page around the rows is made anew)."""
     os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
     bib = _bib(40)
     source = _write(bib, tmp_path)
@@ -149,12 +336,14 @@ def test_a_snapshot_that_breaks_the_rules_is_not_used(tmp_path: Path, was: str, 
     (body,) = database.execute("SELECT body FROM snapshots").fetchone()
     assert was.encode() in body
     database.execute(
-        "UPDATE snapshots SET body = ?", (body.replace(was.encode(), now.encode(), 1),)
+        "UPDATE snapshots SET body = ?, meta = meta", (body.replace(was.encode(), now.encode(), 1),)
     )
     database.commit()
     database.close()
-    assert snapshot.splice(Cache(), source, None, FORMATS) is None
-    assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)
+    made = snapshot.splice(Cache(), source, None, FORMATS)
+    fresh = _outputs(source, tmp_path / "b", False)
+    assert made is None or [o.text for o in made.outputs] == fresh[2]
+    assert _outputs(source, tmp_path / "a", True) == fresh
 
 
 def test_a_damaged_snapshot_is_not_used(tmp_path: Path) -> None:

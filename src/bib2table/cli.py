@@ -418,9 +418,7 @@ def _build(job: _Job, selection: Selection, watching: bool = False) -> int:
     if store is not None:
         if quick is None and before is not None and snapshot.read_input(job.source) == before:
             assert loaded is not None
-            snapshot.save(
-                store, job.source, job.config, before, loaded.settings, catalogue, outputs
-            )
+            snapshot.save(store, job.source, job.config, before, loaded, outputs)
         store.save()
         store.close()
     _report(problems)

@@ -5,63 +5,79 @@ After a run with the cache, bib2table keeps one snapshot per input and options (
 ``snapshots`` table): a digest of each stretch of the ``.bib`` (see
 :func:`~bib2table.bibtex.blocks.stretches`), the entry keys each holds, the outputs as written
 and where each entry's row is in them (and, on the page, its items of ``#page-data`` and
-``#cite-data``), the problems reported. The next run cuts its text the same way; when only
-stretches of entries changed, in place and with the same keys, it reads just those entries in
-their context (every ``@string`` and ``@preamble`` of the file, at their lines), renders their
-rows and items, and puts them where the old ones were. The result is byte for byte what a
-run without the cache writes; whatever could make it differ makes the run read everything:
+``#cite-data``), the problems reported and what the totals count. The next run cuts its text
+the same way and compares the stretches (:func:`~bib2table.catalogue.edits.diff`): it reads
+only the entries of the stretches that are new, in their context (every ``@string`` and
+``@preamble`` of the file, at their lines), and the page's first rows; renders the outputs
+around the rows again from those (so the totals, the chart and the first rows are the new
+ones), with the kept rows and items of the other entries in their place and the new ones where
+they go. Entries may be edited, added, removed or moved, lines added or removed (the problems
+of later entries move with them). The result is byte for byte what a run without the cache
+writes; whatever could make it differ makes the run read everything:
 
 - another input name, option, settings or intro file, or code (the snapshot's key);
-- a changed ``@string``, ``@preamble`` or ``@comment``, a stretch added or removed, a block
-  that does not close within its stretch, an entry added, removed or renamed;
-- ``crossref``, ``xdata``, sets or ``related`` (one entry lends to others); a ``sort`` order;
-  the Markdown sections layout; a ``--template``, a selection, a spreadsheet or a file that
-  is not UTF-8; several inputs;
-- a changed entry among the page's first rows (shown before its script runs), with a problem
-  of its own before or after the edit, or in a file with problems that several entries share
-  (undefined macros, unknown LaTeX); one whose year, categories, keywords, full venue or
-  ``@string`` macros change (they shape other parts of the outputs);
-- a snapshot whose rows are not in their format's strict form, whose page fails the page
-  check, or whose Markdown or CSV around the rows is not what this code writes.
+- what :mod:`bib2table.catalogue.edits` does not take as local: a changed ``@string``,
+  ``@preamble`` (a stretch holding one that changes, goes or moves), a block that does not
+  close within its stretch or is reported, a key that another entry has too, a linking field
+  (``crossref``, ``xdata``, sets, ``related``, ``ids``) anywhere in the file, keywords that
+  make other categories; more than :data:`MOST_CHANGED` new stretches;
+- a ``sort`` order, the Markdown sections layout, a ``--template``, a selection, a
+  spreadsheet, a file that is not UTF-8, several inputs;
+- problems that several entries share (undefined ``@string`` macros, runaway macros), or an
+  entry that goes or comes with LaTeX macros bib2table does not know (one warning names all);
+- on the page: an entry that goes and was the first with its venue or with one of its
+  ``@string`` lines (the page numbers them in order of first use), or one that comes before the
+  first with its own; a new venue or ``@string`` line, unless every other one is first used
+  before the edit;
+- a snapshot whose rows are not in their format's strict form or not one after another,
+  whose page fails the page check, or whose page data holds markup.
 """
 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import itertools
 import json
-import re
+import operator
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bib2table.bibtex.biblatex import links_entries
-from bib2table.bibtex.blocks import scan_alone, stretches
 from bib2table.bibtex.parse import parse_texts, read_text
 from bib2table.cache import Cache
-from bib2table.catalogue.model import UNKNOWN_MACROS, Catalogue, build_catalogue
+from bib2table.catalogue.cite import CiteItems
+from bib2table.catalogue.edits import Diff, clash, diff, local_entries, same_vocabulary
+from bib2table.catalogue.model import Catalogue, Entry, Tally, build_catalogue
+from bib2table.catalogue.pagedata import PageItems
 from bib2table.catalogue.settings import Settings, load_settings
 from bib2table.errors import Bib2TableError
 from bib2table.files import MAX_SMALL_BYTES, read_bytes
-from bib2table.pipeline import Output, files_read, is_spreadsheet, row_spans
+from bib2table.pipeline import Loaded, Output, Placed, files_read, is_spreadsheet
 from bib2table.problems import Problem, Severity
 from bib2table.workers import map_in_halves
 
 #: The formats a snapshot keeps.
 KEPT = ("html", "markdown", "csv")
-#: The page shows its first rows before its script runs: an entry among them is not spliced.
+#: The page shows its first rows before its script runs (``catalogue.entries[:25]`` in the
+#: page's template): they are read again for the page around the rows.
 PREVIEW = 25
-#: More changed stretches than this are read in full.
+#: More new stretches than this are read in full.
 MOST_CHANGED = 16
 #: Stretches whose digests are compared as one first.
 GROUP = 256
-#: How many changed stretches make a run keep its outputs as the new snapshot.
+#: How many stretches unlike the snapshot's make a run keep its outputs as the new snapshot.
 RESAVE = 3
+#: The layout of a snapshot's description; another one is not used.
+VERSION = 2
 #: Kept rows checked together, on either core.
 _CHUNK = 10_000
-_SCRIPT = {
+_SCRIPTS = ("page", "cite")
+_OPENING = {
     "page": '<script type="application/json" id="page-data">',
     "cite": '<script type="application/json" id="cite-data">',
 }
@@ -69,11 +85,13 @@ _SCRIPT = {
 
 @dataclass(frozen=True)
 class Spliced:
-    """A run made from the snapshot: the outputs, the problems, how many entries."""
+    """A run made from the snapshot: the outputs, the problems, how many entries; and how many
+    entries it read (the changed ones and the page's first rows)."""
 
     outputs: list[Output]
     problems: list[Problem]
     entries: int
+    read: int = 0
 
 
 def eligible(
@@ -115,13 +133,18 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
     return cache.key("snapshot", *parts)
 
 
+def _parts(text: str) -> list[bytes]:
+    """The stretches of ``text`` (the cuts of :func:`stretches`), in bytes, without the
+    ``\\n@`` between them."""
+    return text.encode("utf-8", "surrogatepass").split(b"\n@")
+
+
 def _digests(
-    text: str, known: list[str] | None = None, known_groups: list[str] | None = None
+    parts: list[bytes], known: list[str] | None = None, known_groups: list[str] | None = None
 ) -> tuple[list[str], list[str]]:
-    """A digest of each stretch of ``text`` (the cuts of :func:`stretches`, in bytes), and of
-    each group of :data:`GROUP` stretches. Given those of an earlier text with as many
-    stretches, a group whose digest is the same keeps its stretches' digests."""
-    parts = text.encode("utf-8", "surrogatepass").split(b"\n@")
+    """A digest of each stretch, and of each group of :data:`GROUP` stretches. Given those of an
+    earlier text with as many stretches, a group whose digest is the same keeps its stretches'
+    digests."""
     groups = [
         hashlib.blake2b(b"\n@".join(parts[at : at + GROUP]), digest_size=12).hexdigest()
         for at in range(0, len(parts), GROUP)
@@ -139,22 +162,14 @@ def _digests(
     return digests, groups
 
 
-class _Pieces:
-    """The stretches of a text (see :func:`stretches`), each made when asked for."""
-
-    def __init__(self, text: str) -> None:
-        self.parts = text.split("\n@")
-
-    def __len__(self) -> int:
-        return len(self.parts)
-
-    def __getitem__(self, number: int) -> str:
-        last = len(self.parts) - 1
-        return ("@" if number else "") + self.parts[number] + ("\n" if number < last else "")
+def _piece(parts: list[bytes], number: int) -> str:
+    """The stretch ``number`` as text, as :func:`stretches` gives it."""
+    text = parts[number].decode("utf-8", "surrogatepass")
+    return ("@" if number else "") + text + ("\n" if number < len(parts) - 1 else "")
 
 
 def _local(settings: Settings) -> bool:
-    """Whether the settings keep an entry's edit local to its own rows."""
+    """Whether the settings keep the rows in the file's order, one table row per entry."""
     return not settings.sort and settings.layout.markdown == "table"
 
 
@@ -172,39 +187,36 @@ def save(
     source: Path,
     config: Path | None,
     text: str,
-    settings: Settings,
-    catalogue: Catalogue,
+    loaded: Loaded,
     outputs: Sequence[Output],
 ) -> None:
     """Keep the outputs of a full run on ``text`` for the next run (when they can be spliced)."""
     formats = [o.format for o in outputs]
-    if not _local(settings) or catalogue.shared_problems or links_entries(text):
+    catalogue = loaded.catalogue
+    settings = loaded.settings
+    found = loaded.parsed.stretches
+    if found is None or not _local(settings) or catalogue.shared_problems:
         return
-    if any(not o.rows for o in outputs):
+    entries = catalogue.entries
+    if not entries or any(kind == "x" for kind, _ in found):
         return
-    pieces = stretches(text)
-    kinds = []
-    keys: list[list[str]] = []
-    for piece in pieces:
-        blocks = scan_alone(piece)
-        if blocks is None or any(b.problem for b in blocks):
-            return
-        if all(b.kind == "entry" for b in blocks):
-            kinds.append("e")
-            keys.append([b.key for b in blocks])
-        else:
-            kinds.append("s")
-            keys.append([])
-    digests, groups = _digests(text)
+    if [key for _, keys in found for key in keys] != [e.key for e in entries]:
+        return  # an entry left out (a duplicate, one that cannot be read)
+    if any(len(o.rows) != 2 * len(entries) for o in outputs) or links_entries(text):
+        return
+    parts = _parts(text)
+    if len(parts) != len(found):
+        return
+    digests, groups = _digests(parts)
     meta: dict[str, Any] = {
+        "version": VERSION,
         "pieces": digests,
         "groups": groups,
-        "kinds": "".join(kinds),
-        "keys": keys,
-        "order": [e.key for e in catalogue.entries],
-        "keywords": [list(e.keywords) for e in catalogue.entries],
-        "unknown": {e.key: list(e.unknown) for e in catalogue.entries if e.unknown},
-        "lines": [p.count("\n") for p in pieces],
+        "kinds": "".join(kind for kind, _ in found),
+        "keys": [keys for _, keys in found],
+        "lines": [part.count(b"\n") + (number > 0) for number, part in enumerate(parts)],
+        "keywords": [list(e.keywords) for e in entries],
+        "unknown": {e.key: list(e.unknown) for e in entries if e.unknown},
         "categories": [[c.label, list(c.keywords)] for c in catalogue.categories],
         "problems": [
             [p.file, p.line, p.key, p.message, str(p.severity)] for p in catalogue.problems
@@ -214,11 +226,12 @@ def save(
         "rows": [list(o.rows) for o in outputs],
     }
     if "html" in formats:
-        page = outputs[formats.index("html")].text
-        items = {name: _item_spans(page, name) for name in _SCRIPT}
-        if any(spans is None for spans in items.values()):
+        page = outputs[formats.index("html")]
+        if any(name not in page.scripts for name in _SCRIPTS):
             return
-        meta["items"] = items
+        meta["scripts"] = {name: _placed_meta(page.scripts[name]) for name in _SCRIPTS}
+        meta["tally"] = _tally_meta(Tally.of(entries))
+        meta["counts"] = [c.count for c in catalogue.categories]
     body = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
     try:
         key = _key(cache, source, config, formats)
@@ -227,41 +240,29 @@ def save(
     cache.keep_snapshot(key, json.dumps(meta), body)
 
 
-def _script(page: str, name: str) -> tuple[int, int] | None:
-    """Where the JSON of the page's script ``name`` is."""
-    opening = _SCRIPT[name]
-    start = page.find(opening)
-    if start < 0 or page.find(opening, start + 1) >= 0:
-        return None
-    start += len(opening)
-    end = page.find("</script>", start)
-    return (start, end) if end >= 0 else None
+def _placed_meta(placed: Placed) -> dict[str, Any]:
+    return {
+        "start": placed.start,
+        "end": placed.end,
+        "items": list(placed.items),
+        "firsts": list(placed.firsts),
+    }
 
 
-def _item_spans(page: str, name: str) -> list[int] | None:
-    """Where each item of the ``entries`` list of the page's script ``name`` is: flat."""
-    from bib2table.catalogue.cite import script_json
+def _tally_meta(tally: Tally) -> dict[str, Any]:
+    return {
+        "total": tally.total,
+        "years": sorted(tally.years.items()),
+        "by": {label: sorted(counts.items()) for label, counts in tally.by_category.items()},
+    }
 
-    where = _script(page, name)
-    if where is None:
-        return None
-    start, end = where
-    try:
-        data = json.loads(page[start:end])
-    except ValueError:
-        return None
-    head = str(script_json({k: v for k, v in data.items() if k != "entries"}))
-    at = start + len(head) - 1 + len(',"entries":[')
-    if page[start:at] != head[:-1] + ',"entries":[':
-        return None
-    spans: list[int] = []
-    for item in data["entries"]:
-        text = str(script_json(item))
-        spans += (at, at + len(text))
-        at += len(text) + 1
-    if page[at - 1 : end] != "]}":
-        return None
-    return spans
+
+def _tally(data: dict[str, Any]) -> Tally:
+    return Tally(
+        int(data["total"]),
+        {int(y): int(n) for y, n in data["years"]},
+        {str(label): {int(y): int(n) for y, n in counts} for label, counts in data["by"].items()},
+    )
 
 
 class _Miss(Exception):
@@ -278,295 +279,559 @@ def splice(
         return None
 
 
+@dataclass
+class _Stretches:
+    """What the snapshot knows of each stretch, old or new: its digest, its kind (``s``: it
+    holds a ``@string`` or ``@preamble``), its entries' keys, its lines; and where its first
+    entry and its first line are."""
+
+    digests: list[str]
+    kinds: str
+    keys: list[list[str]]
+    lines: list[int]
+
+    def __post_init__(self) -> None:
+        self.rows = list(itertools.accumulate((len(k) for k in self.keys), initial=0))
+        self.starts = list(itertools.accumulate(self.lines, initial=1))
+
+    def entries(self, first: int, end: int) -> range:
+        """The rows of the entries of stretches ``first`` to ``end``."""
+        return range(self.rows[first], self.rows[end])
+
+
 def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str]) -> Spliced:
     key = _key(cache, source, config, formats)
     found = cache.snapshot(key)
     if found is None:
         raise _Miss
     meta = json.loads(found[0])
-    if not isinstance(meta, dict) or meta["formats"] != formats:
+    if not isinstance(meta, dict) or meta["version"] != VERSION or meta["formats"] != formats:
         raise _Miss
     text = read_input(source)
     if text is None:
         raise _Miss
     body = found[1].decode("utf-8", "surrogatepass")
     lengths = meta["lengths"]
-    if sum(lengths) != len(body):
+    if sum(lengths) != len(body) or len(lengths) != len(formats):
         raise _Miss
     texts, at = [], 0
     for length in lengths:
         texts.append(body[at : at + length])
         at += length
-    problems = [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
-    order: list[str] = meta["order"]
-    rows: list[list[int]] = meta["rows"]
-    pieces = _Pieces(text)
-    old = meta["pieces"]
-    digests, groups = _digests(text, old, meta["groups"])
-    if len(digests) != len(old) or len(pieces) != len(old):
+    old = _Stretches(meta["pieces"], meta["kinds"], meta["keys"], meta["lines"])
+    parts = _parts(text)
+    digests, groups = _digests(parts, old.digests, meta["groups"])
+    change = diff(old.digests, digests, MOST_CHANGED)
+    if change is None or len(old.keys) != len(old.digests) != len(old.lines):
         raise _Miss
-    changed = [n for n, (a, b) in enumerate(zip(digests, old, strict=True)) if a != b]
-    if len(changed) > MOST_CHANGED:
-        raise _Miss
-    # At least one entry is made again, unchanged or not: the outputs around the rows are
-    # compared with what this code writes around it.
-    remade = changed or _last_entry(meta)
-    edits: list[list[tuple[int, int, str]]] = [[] for _ in formats]
-    _changes(source, config, meta, pieces, remade, formats, texts, edits)
-    outputs = []
-    new_rows: list[list[int]] = []
-    items: dict[str, list[int]] = dict(meta.get("items", {}))
-    for number, name in enumerate(formats):
-        spliced, shift = _apply(texts[number], edits[number])
-        spans = _shifted(rows[number], shift)
-        if name == "html":
-            items = {k: _shifted(v, shift) for k, v in items.items()}
-        new_rows.append(spans)
-        outputs.append(Output(name, spliced, tuple(spans)))
-    _check(outputs, new_rows, items, len(order))
-    meta.update(
-        pieces=digests,
-        groups=groups,
-        lengths=[len(o.text) for o in outputs],
-        rows=new_rows,
-    )
-    if items:
-        meta["items"] = items
-    # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
-    # is costs less than writing the outputs into the cache again.
-    if len(changed) > RESAVE:
-        body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
-        cache.keep_snapshot(key, json.dumps(meta), body_out)
-    return Spliced(outputs, problems, len(order))
-
-
-def _changes(
-    source: Path,
-    config: Path | None,
-    meta: dict[str, Any],
-    pieces: _Pieces,
-    changed: list[int],
-    formats: list[str],
-    texts: list[str],
-    edits: list[list[tuple[int, int, str]]],
-) -> None:
-    """Read the changed stretches' entries in their context and say what replaces what."""
-    from bib2table.catalogue.cite import script_json
-
-    kinds: str = meta["kinds"]
-    names: list[str] = []
-    for number in changed:
-        blocks = scan_alone(pieces[number])
-        if kinds[number] != "e" or blocks is None or links_entries(pieces[number]):
-            raise _Miss
-        if any(b.kind != "entry" or b.problem for b in blocks):
-            raise _Miss
-        if [b.key for b in blocks] != meta["keys"][number]:
-            raise _Miss
-        if pieces[number].count("\n") != meta["lines"][number]:
-            raise _Miss  # the lines of every later entry and problem would move
-        names += meta["keys"][number]
-    where = {k: n for n, k in enumerate(meta["order"])}
-    if any(k not in where or where[k] < PREVIEW for k in names):
-        raise _Miss
-    if any(p.key in names for p in _problems(meta)):
-        raise _Miss
+    new = _new_stretches(old, change, parts, digests)
     settings = load_settings(source, config)
     if not _local(settings):
         raise _Miss
-    categories = meta["categories"]
-    vocabulary = {k: label for label, words in categories for k in words}
-    wanted = set(changed)
-    lines: list[int] = meta["lines"]
-    mini = "".join(
-        pieces[n] if kinds[n] == "s" or n in wanted else "\n" * lines[n] for n in range(len(pieces))
+    splicer = _Splicer(source, meta, settings, old, new, change, parts)
+    outputs = [
+        splicer.output(name, texts[number], meta["rows"][number])
+        for number, name in enumerate(formats)
+    ]
+    rows = [list(o.rows) for o in outputs]
+    scripts = outputs[formats.index("html")].scripts if "html" in formats else {}
+    _check(outputs, rows, {name: list(p.items) for name, p in scripts.items()}, splicer.total)
+    meta.update(
+        pieces=digests,
+        groups=groups,
+        kinds=new.kinds,
+        keys=new.keys,
+        lines=new.lines,
+        keywords=splicer.keywords,
+        unknown=splicer.unknown,
+        problems=[[p.file, p.line, p.key, p.message, str(p.severity)] for p in splicer.problems],
+        lengths=[len(o.text) for o in outputs],
+        rows=rows,
     )
-    parsed = parse_texts([(mini, str(source))], None, settings.keep_undefined)
-    made = build_catalogue(parsed, settings, source.stem, None, vocabulary)
-    old_problems = set(_problems(meta))
-    told = [p for p in made.problems if not p.message.startswith(UNKNOWN_MACROS)]
-    if made.shared_problems or any(p.key in names or p not in old_problems for p in told):
-        raise _Miss
-    if [e.key for e in made.entries] != names:
-        raise _Miss
-    if [[c.label, list(c.keywords)] for c in made.categories] != categories:
-        raise _Miss
-    for entry in made.entries:
-        if list(entry.keywords) != meta["keywords"][where[entry.key]]:
-            raise _Miss
-        if list(entry.unknown) != meta["unknown"].get(entry.key, []):
-            raise _Miss
-    from bib2table.outputs.clean import STAND_IN, all_fit
-    from bib2table.outputs.render import FORMATS, Renderer, Rows
-
-    for number, name in enumerate(formats):
-        ids = {id(e): id(e).to_bytes(8, "little") for e in made.entries}
-        rows = Rows(lambda entry, ids=ids: ids.get(id(entry)))  # type: ignore[misc]
-        rendered = Renderer(FORMATS[name]).render(made, rows)
-        fresh = [p for p, is_row in zip(rendered.pieces, rendered.rows, strict=True) if is_row]
-        if len(fresh) != len(names) or not all_fit(fresh, name):
-            raise _Miss
-        spans = meta["rows"][number]
-        if name != "html" and _skeleton(rendered.text, _pairs(list(row_spans(rendered)))) != (
-            _skeleton(texts[number], _pairs(spans))
-        ):
-            raise _Miss
-        for key, row in zip(names, fresh, strict=True):
-            at = where[key]
-            edits[number].append((spans[2 * at], spans[2 * at + 1], row))
-        if name == "html":
-            page = texts[number]
-            new_page = rendered.text
-            if not _same_frame(_skeleton(page, _pairs(spans)), rendered.without_rows(STAND_IN)):
-                raise _Miss
-            for script in _SCRIPT:
-                old_spans = meta["items"][script]
-                old_data = _head(page, script, old_spans[0] if old_spans else None)
-                new_data = _head(new_page, script)
-                for n, key in enumerate(names):
-                    at = where[key]
-                    start, end = old_spans[2 * at], old_spans[2 * at + 1]
-                    was = json.loads(page[start:end])
-                    item = new_data["entries"][n]
-                    if script == "page":
-                        same = was[2] == item[2] and was[3] == item[3]
-                        old_venue = None if was[6] is None else old_data["venues"][was[6]]
-                        new_venue = None if item[6] is None else new_data["venues"][item[6]]
-                        if not same or old_venue != new_venue:
-                            raise _Miss
-                        item[6] = was[6]
-                    else:
-                        if was[1] != item[1] or any(
-                            old_data["strings"][k] != new_data["strings"][k] for k in item[1]
-                        ):
-                            raise _Miss
-                    edits[number].append((start, end, str(script_json(item))))
+    if scripts:
+        meta.update(
+            scripts={name: _placed_meta(placed) for name, placed in scripts.items()},
+            tally=_tally_meta(splicer.tally),
+            counts=splicer.counts,
+        )
+    # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
+    # is costs less than writing the outputs into the cache again.
+    if len(change.fresh) + len(change.gone) + len(_moved(change)) > RESAVE:
+        body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
+        cache.keep_snapshot(key, json.dumps(meta), body_out)
+    return Spliced(outputs, splicer.problems, splicer.total, len(splicer.made.entries))
 
 
-def _last_entry(meta: dict[str, Any]) -> list[int]:
-    """The last stretch of entries that the page does not show before its script runs."""
-    where = {k: n for n, k in enumerate(meta["order"])}
-    for number in range(len(meta["keys"]) - 1, -1, -1):
-        keys = meta["keys"][number]
-        if keys and all(where.get(k, -1) >= PREVIEW for k in keys):
-            return [number]
-    raise _Miss
+def _moved(change: Diff) -> list[int]:
+    """The new stretches that are old ones moved (not kept in place)."""
+    kept = set(change.kept)
+    return [
+        number
+        for number, was in enumerate(change.reused, change.first)
+        if was is not None and number not in kept
+    ]
 
 
-#: Elements that could bring script, style, a base address, a redirection or a form.
-_ACTIVE = re.compile(
-    r"<\s*/?\s*(script|style|meta|base|link|iframe|frame|object|embed|form|template|noscript)\b",
-    re.IGNORECASE,
-)
-
-
-def _same_frame(page: str, fresh: str) -> bool:
-    """Whether ``page`` (the snapshot's skeleton) has the head ``fresh`` (a page rendered now)
-    has, with its policy, and as many active elements of each kind."""
-    end, fresh_end = page.find("</head>"), fresh.find("</head>")
-    if end < 0 or page[:end] != fresh[:fresh_end]:
-        return False
-    counted = [m.lower() for m in _ACTIVE.findall(page)]
-    return sorted(counted) == sorted(m.lower() for m in _ACTIVE.findall(fresh))
-
-
-def _problems(meta: dict[str, Any]) -> list[Problem]:
-    return [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
-
-
-def _head(page: str, name: str, first: int | None = None) -> dict[str, Any]:
-    """The JSON of the page's script ``name``; with ``first``, where its first entry starts,
-    only what comes before the entries."""
-    where = _script(page, name)
-    if where is None:
-        raise _Miss
-    if first is not None and where[0] < first <= where[1]:
-        data = json.loads(page[where[0] : first] + "]}")
-    else:
-        data = json.loads(page[where[0] : where[1]])
-    if not isinstance(data, dict):
-        raise _Miss
-    return data
-
-
-def _pairs(spans: list[int]) -> list[tuple[int, int]]:
-    return list(zip(spans[::2], spans[1::2], strict=True))
-
-
-def _skeleton(text: str, rows: list[tuple[int, int]]) -> str:
-    """``text`` with each run of rows (and the white space between them) as one mark."""
-    from bib2table.outputs.clean import STAND_IN
-
-    out: list[str] = []
-    at = 0
-    for start, end in rows:
-        gap = text[at:start]
-        if out and out[-1] == STAND_IN and not gap.strip():
-            at = end
+def _new_stretches(
+    old: _Stretches, change: Diff, parts: list[bytes], digests: list[str]
+) -> _Stretches:
+    """What is known of the new text's stretches: the old ones' kinds, keys and lines, and the
+    new ones' read from their blocks (each must be local: see
+    :func:`~bib2table.catalogue.edits.local_entries`)."""
+    for hunk in change.hunks():
+        if any(old.kinds[n] != "e" for n in hunk.old):
+            raise _Miss  # a @string or @preamble goes or moves
+    kinds: list[str] = []
+    keys: list[list[str]] = []
+    lines: list[int] = []
+    first, old_end = change.first, change.old_end
+    for number in range(first, change.new_end):
+        was = change.reused[number - first]
+        if was is not None:
+            kinds.append(old.kinds[was])
+            keys.append(old.keys[was])
+            lines.append(old.lines[was])
             continue
-        out += (gap, STAND_IN)
-        at = end
-    out.append(text[at:])
-    return "".join(out)
-
-
-def _apply(text: str, edits: list[tuple[int, int, str]]) -> tuple[str, list[tuple[int, int]]]:
-    """``text`` with each span replaced; and, for each edit, where it was and how much later
-    what follows it now is."""
-    if not edits:
-        return text, []
-    edits.sort()
-    out: list[str] = []
-    shift: list[tuple[int, int]] = []
-    at = 0
-    moved = 0
-    for start, end, new in edits:
-        if start < at:
+        piece = _piece(parts, number)
+        blocks = local_entries(piece)
+        if blocks is None:
             raise _Miss
-        out += (text[at:start], new)
-        moved += len(new) - (end - start)
-        shift.append((end, moved))
+        kinds.append("e")
+        keys.append([b.key for b in blocks])
+        lines.append(piece.count("\n"))
+    return _Stretches(
+        digests,
+        old.kinds[:first] + "".join(kinds) + old.kinds[old_end:],
+        old.keys[:first] + keys + old.keys[old_end:],
+        old.lines[:first] + lines + old.lines[old_end:],
+    )
+
+
+class _Splicer:
+    """The new entries read, and how the old outputs' rows and items make the new ones."""
+
+    def __init__(
+        self,
+        source: Path,
+        meta: dict[str, Any],
+        settings: Settings,
+        old: _Stretches,
+        new: _Stretches,
+        change: Diff,
+        parts: list[bytes],
+    ) -> None:
+        self.meta = meta
+        self.old, self.new, self.change = old, new, change
+        self.total = new.rows[-1]
+        if not self.total or old.rows[-1] != len(meta["keywords"]):
+            raise _Miss
+        first = change.first
+        hunks = change.hunks()
+        #: per hunk, its old rows and its new rows
+        self.hunks = [
+            (old.entries(h.old.start, h.old.stop), new.entries(h.new.start, h.new.stop))
+            for h in hunks
+        ]
+        moved_from = {was for n in _moved(change) if (was := change.reused[n - first]) is not None}
+        gone = change.gone
+        #: the old rows of the entries that went
+        self.gone = [row for n in gone for row in old.entries(n, n + 1)]
+        gone_keys = [key for n in gone for key in old.keys[n]]
+        # The stretches to read: the new ones, and those of the page's first rows.
+        fresh = change.fresh
+        wanted = set(fresh)
+        wanted.update(n for n in range(len(new.keys)) if new.rows[n] < PREVIEW and new.keys[n])
+        self.made = self._read(source, settings, parts, sorted(wanted))
+        by_key = {e.key: e for e in self.made.entries}
+        #: the new entries by their new row; the moved ones by their new row: their old row
+        self.fresh: dict[int, Entry] = {}
+        self.moved: dict[int, int] = {}
+        for hunk in hunks:
+            for n in hunk.new:
+                was = change.reused[n - first]
+                for i, key in enumerate(new.keys[n]):
+                    if was is None:
+                        self.fresh[new.rows[n] + i] = by_key[key]
+                    else:
+                        self.moved[new.rows[n] + i] = old.rows[was] + i
+        added = Counter(k.lower() for k in self.added)
+        if added - Counter(k.lower() for k in gone_keys):  # not only the keys that went
+            counted = Counter(k.lower() for keys in old.keys for k in keys)
+            if clash(counted, gone_keys, self.added):
+                raise _Miss
+        unknown: dict[str, list[str]] = meta["unknown"]
+        touched = gone_keys + [k for n in moved_from for k in old.keys[n]]
+        if any(k in unknown for k in touched) or any(e.unknown for e in self.fresh.values()):
+            raise _Miss  # the one warning that names every unknown macro would change
+        gone_set = set(gone_keys)
+        self.unknown = {k: v for k, v in unknown.items() if k not in gone_set}
+        self.plan = self._plan()
+        self.keywords = self._keywords(settings)
+        self.problems = self._problems(source)
+        shown = {e.key for e in self.made.entries[:PREVIEW]} | set(self.added)
+        self.frame_entries = [e for e in self.made.entries if e.key in shown]
+        self.tally = Tally(self.total, {}, {})
+        self.counts: list[int] = []
+
+    @property
+    def added(self) -> list[str]:
+        return [entry.key for entry in self.fresh.values()]
+
+    # -- which rows go where
+
+    def _plan(self) -> list[tuple[int, int] | int]:
+        """The new rows in order: runs of old rows ``(start, end)``, and new rows (by row)."""
+        old, new, change = self.old, self.new, self.change
+        plan: list[tuple[int, int] | int] = []
+
+        def run(start: int, end: int) -> None:
+            if start == end:
+                return
+            last = plan[-1] if plan else None
+            if isinstance(last, tuple) and last[1] == start:
+                plan[-1] = (last[0], end)
+            else:
+                plan.append((start, end))
+
+        run(0, old.rows[change.first])
+        for number in range(change.first, change.new_end):
+            was = change.reused[number - change.first]
+            if was is not None:
+                run(old.rows[was], old.rows[was + 1])
+            else:
+                plan.extend(range(new.rows[number], new.rows[number + 1]))
+        run(old.rows[change.old_end], old.rows[-1])
+        return plan
+
+    def old_to_new(self, row: int) -> int:
+        """Where the old row ``row`` (of an entry that stays in place) is in the new order."""
+        shift = 0
+        for old_rows, new_rows in self.hunks:
+            if row < old_rows.start:
+                break
+            shift = new_rows.stop - old_rows.stop
+        return row + shift
+
+    # -- reading
+
+    def _read(
+        self, source: Path, settings: Settings, parts: list[bytes], wanted: list[int]
+    ) -> Catalogue:
+        """The entries of the stretches ``wanted``, read in the file with its ``@string`` and
+        ``@preamble`` blocks and every other stretch blank."""
+        new = self.new
+        chosen = set(wanted)
+        pieces: list[str] = []
+        blank = 0
+        for number, kind in enumerate(new.kinds):
+            if kind == "s" or number in chosen:
+                pieces += ("\n" * blank, _piece(parts, number))
+                blank = 0
+            else:
+                blank += new.lines[number]
+        mini = "".join(pieces) + "\n" * blank
+        categories = self.meta["categories"]
+        vocabulary = {k: label for label, words in categories for k in words}
+        parsed = parse_texts([(mini, str(source))], None, settings.keep_undefined)
+        made = build_catalogue(parsed, settings, source.stem, None, vocabulary)
+        if made.shared_problems:
+            raise _Miss
+        if [e.key for e in made.entries] != [k for n in wanted for k in new.keys[n]]:
+            raise _Miss
+        if [[c.label, list(c.keywords)] for c in made.categories] != categories:
+            raise _Miss
+        return made
+
+    def _keywords(self, settings: Settings) -> list[list[str]]:
+        """Each new entry's keywords, in order; the categories they make must be the old."""
+        old_keywords: list[list[str]] = self.meta["keywords"]
+        keywords: list[list[str]] = []
+        for part in self.plan:
+            if isinstance(part, tuple):
+                keywords += old_keywords[part[0] : part[1]]
+            else:
+                keywords.append(list(self.fresh[part].keywords))
+        if len(keywords) != self.total:
+            raise _Miss
+        # The same keywords in the same places make the same categories.
+        same = not self.moved and all(
+            [w for r in old_rows for w in old_keywords[r]]
+            == [w for r in new_rows for w in keywords[r]]
+            for old_rows, new_rows in self.hunks
+        )
+        if not same:
+            vocabulary = {k: label for label, words in self.meta["categories"] for k in words}
+            if not same_vocabulary(settings, vocabulary, (tuple(k) for k in keywords)):
+                raise _Miss
+        return keywords
+
+    def _problems(self, source: Path) -> list[Problem]:
+        """The old problems at their new lines (those of entries that went left out), and the
+        new entries' own."""
+        old, new, change = self.old, self.new, self.change
+        name = str(source)
+        where = {was: n for n, was in enumerate(change.reused, change.first) if was is not None}
+        problems = []
+        for file, line, key, message, severity in self.meta["problems"]:
+            problem = Problem(file, line, key, message, Severity(severity))
+            if file != name or line < 1:
+                problems.append(problem)
+                continue
+            stretch = bisect.bisect_right(old.starts, line) - 1
+            if stretch < change.first:
+                now: int | None = stretch
+            elif stretch >= change.old_end:
+                now = stretch + change.shift
+            else:
+                now = where.get(stretch)
+            if now is None:
+                continue  # an entry that went
+            problems.append(
+                dataclasses.replace(problem, line=line + new.starts[now] - old.starts[stretch])
+            )
+        spans = [(new.starts[n], new.starts[n + 1]) for n in change.fresh]
+        for problem in self.made.problems:
+            if problem.file == name and any(a <= problem.line < b for a, b in spans):
+                problems.append(problem)
+        return problems
+
+    # -- the outputs
+
+    def output(self, name: str, old_text: str, old_rows: list[int]) -> Output:
+        """The output ``name``: rendered around the page's first rows and the new entries,
+        with the old rows (and, on the page, items) in their places."""
+        from bib2table.outputs.clean import all_fit
+        from bib2table.outputs.render import FORMATS, Renderer, Rows
+
+        if len(old_rows) != 2 * self.old.rows[-1]:
+            raise _Miss
+        frame = self._frame(old_text if name == "html" else None)
+        ids = {id(e): id(e).to_bytes(8, "little") for e in frame.entries}
+        rendered = Renderer(FORMATS[name]).render(frame, Rows(lambda e: ids.get(id(e))))
+        pieces = rendered.pieces
+        starts = list(itertools.accumulate((len(p) for p in pieces), initial=0))
+        row_pieces = [n for n, is_row in enumerate(rendered.rows) if is_row]
+        if len(row_pieces) != len(frame.entries):
+            raise _Miss
+        start, end = starts[row_pieces[0]], starts[row_pieces[-1] + 1]
+        if sum(len(pieces[n]) for n in row_pieces) != end - start:
+            raise _Miss  # rows one after another, nothing between
+        index = {id(e): n for n, e in enumerate(frame.entries)}
+        made = {row: pieces[row_pieces[index[id(e)]]] for row, e in self.fresh.items()}
+        if not all_fit(list(made.values()), name):
+            raise _Miss
+        text = rendered.text
+        out = _Text()
+        out.add(text[:start])
+        spans = out.runs(old_text, old_rows, self.plan, made, "")
         at = end
-    out.append(text[at:])
-    return "".join(out), shift
+        scripts: dict[str, Placed] = {}
+        for script in _SCRIPTS if name == "html" else ():
+            number, _ = rendered.scripts[script]
+            if starts[number] < at:
+                raise _Miss
+            out.add(text[at : starts[number]])
+            scripts[script] = self._script(script, old_text, frame, out)
+            at = starts[number + 1]
+        out.add(text[at:])
+        return Output(name, "".join(out.parts), tuple(spans), scripts)
+
+    def _frame(self, page: str | None) -> Catalogue:
+        """What the outputs around the rows are rendered from: the page's first rows and the
+        new entries, with what every entry adds up to (counted on the old ``page``)."""
+        made = self.made
+        if page is None:
+            return dataclasses.replace(
+                made, entries=self.frame_entries, tally=Tally(self.total, {}, {})
+            )
+        labels = [c.label for c in made.categories]
+        counts = list(self.meta["counts"])
+        if len(counts) != len(labels):
+            raise _Miss
+        gone = [(item[2], [labels[n] for n in item[3]]) for item in self._items(page, self.gone)]
+        added = [(e.year, list(e.categories)) for e in self.fresh.values()]
+        for step, entries in ((-1, gone), (1, added)):
+            for _, marked in entries:
+                for label in marked:
+                    counts[labels.index(label)] += step
+        self.tally = _tally(self.meta["tally"]).changed(gone, added)
+        self.counts = counts
+        if self.tally.total != self.total or min(counts, default=0) < 0:
+            raise _Miss
+        categories = tuple(
+            dataclasses.replace(c, count=n) for c, n in zip(made.categories, counts, strict=True)
+        )
+        return dataclasses.replace(
+            made, entries=self.frame_entries, categories=categories, tally=self.tally
+        )
+
+    def _items(self, page: str, rows: Sequence[int], script: str = "page") -> list[Any]:
+        """The old items of these rows in the page's script ``script``."""
+        placed = self.meta["scripts"][script]
+        spans, start = placed["items"], placed["start"]
+        return [json.loads(page[start + spans[2 * r] : start + spans[2 * r + 1]]) for r in rows]
+
+    def _script(self, script: str, page: str, frame: Catalogue, out: _Text) -> Placed:
+        """The page's script ``script`` with the new entries' items in it, added to ``out``;
+        and where it is."""
+        from bib2table.catalogue.cite import entries_head, script_json
+
+        placed = self.meta["scripts"][script]
+        origin = placed["start"]
+        spans: list[int] = placed["items"]
+        head = page[origin : origin + spans[0]]
+        data = json.loads(head + "]}")
+        state: PageItems | CiteItems
+        if script == "page":
+            state = PageItems(frame, data["venues"])
+        else:
+            state = CiteItems(frame, used=data["strings"])
+        if entries_head(_head(state)) != head:
+            raise _Miss  # not what this code writes
+        names = {name: n for n, name in enumerate(_table(state))}
+        size = len(names)
+        made: dict[int, str] = {}
+        uses: list[tuple[int, list[int]]] = []
+        moved = dict(
+            zip(self.moved, self._items(page, list(self.moved.values()), script), strict=True)
+        )
+        for row in sorted([*self.fresh, *self.moved]):
+            if row in self.fresh:
+                item = state.item(self.fresh[row])
+                made[row] = str(script_json(item))
+                for name in list(_table(state))[len(names) :]:
+                    names[name] = len(names)
+            else:
+                item = moved[row]
+            if script == "page":
+                uses.append((row, [item[6]] if item[6] is not None else []))
+            else:
+                uses.append((row, [names[key] for key in item[1]]))
+        firsts = self._firsts(placed["firsts"], size, uses)
+        if len(names) != size:
+            head = entries_head(_head(state))
+        start = out.at
+        out.add(head)
+        where = out.runs(page, spans, self.plan, made, ",", origin, start)
+        out.add("]}")
+        return Placed(start, out.at, tuple(where), tuple(firsts))
+
+    def _firsts(self, firsts: list[int], size: int, uses: list[tuple[int, list[int]]]) -> list[int]:
+        """Where each name of a script's table is first used, in the new order; the numbering
+        must stay that of a run without the snapshot: no name was first used in a hunk, every
+        name a new or moved item uses was first used before its hunk, and a name none used
+        before is new after every other name's first use."""
+        hunks = self.hunks
+        if not hunks:
+            return firsts
+        for old_rows, _ in hunks:
+            at = bisect.bisect_left(firsts, old_rows.start)
+            if at < len(firsts) and firsts[at] < old_rows.stop:
+                raise _Miss
+        all_before = not firsts or firsts[-1] < hunks[0][0].start
+        starts = [new_rows.start for _, new_rows in hunks]
+        added: list[int] = []
+        for row, used in uses:
+            hunk_start = hunks[bisect.bisect_right(starts, row) - 1][0].start
+            for name in used:
+                if name < size:
+                    if firsts[name] >= hunk_start:
+                        raise _Miss
+                elif name == size + len(added):
+                    if not all_before:
+                        raise _Miss
+                    added.append(row)
+                elif name > size + len(added):
+                    raise _Miss
+        return [self.old_to_new(row) for row in firsts] + added
 
 
-def _shifted(spans: list[int], shift: list[tuple[int, int]]) -> list[int]:
-    """The offsets ``spans`` (ascending) after the edits that ``shift`` describes: an offset at
-    or after an edit's end moves by what the edits up to it moved (the start of an edited span
-    stays, its end moves with it)."""
-    if not shift:
-        return list(spans)
-    out: list[int] = []
-    at = moved = 0
-    for end, total in shift:
-        cut = bisect.bisect_left(spans, end, lo=at)
-        out += [offset + moved for offset in spans[at:cut]] if moved else spans[at:cut]
-        at, moved = cut, total
-    out += [offset + moved for offset in spans[at:]]
-    return out
+def _table(state: PageItems | CiteItems) -> dict[str, Any]:
+    """The names a script numbers: the venues, or the ``@string`` lines."""
+    return state.venues if isinstance(state, PageItems) else state.used
+
+
+def _head(state: PageItems | CiteItems) -> dict[str, Any]:
+    """What a script writes before its items."""
+    return state.head() if isinstance(state, PageItems) else {"strings": state.used}
+
+
+class _Text:
+    """An output made of parts, joined once at the end."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        #: how long it is so far
+        self.at = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.at += len(text)
+
+    def runs(
+        self,
+        old: str,
+        spans: list[int],
+        plan: list[tuple[int, int] | int],
+        made: dict[int, str],
+        separator: str,
+        origin: int = 0,
+        relative: int = 0,
+    ) -> list[int]:
+        """Add rows (or a script's items) one after another, ``separator`` between two: each
+        run of old ones ``(start, end)`` copied from ``old`` (where ``spans``, from
+        ``origin``, say they are), and new ones (``made``, by their new row). Where each one is
+        now, from ``relative``."""
+        where: list[int] = []
+        first = True
+        for part in plan:
+            if not first:
+                self.add(separator)
+            first = False
+            if isinstance(part, tuple):
+                start, stop = spans[2 * part[0]], spans[2 * part[1] - 1]
+                shift = self.at - relative - start
+                where += [offset + shift for offset in spans[2 * part[0] : 2 * part[1]]]
+                self.add(old[origin + start : origin + stop])
+            else:
+                text = made[part]
+                at = self.at - relative
+                where += (at, at + len(text))
+                self.add(text)
+        return where
+
+
+def _script(page: str, name: str) -> tuple[int, int] | None:
+    """Where the JSON of the page's script ``name`` is."""
+    opening = _OPENING[name]
+    start = page.find(opening)
+    if start < 0 or page.find(opening, start + 1) >= 0:
+        return None
+    start += len(opening)
+    end = page.find("</script>", start)
+    return (start, end) if end >= 0 else None
 
 
 def _check(
     outputs: list[Output], rows: list[list[int]], items: dict[str, list[int]], count: int
 ) -> None:
     """The snapshot's outputs follow the rules a fresh run's do: rows in their format's strict
-    form, the page's skeleton passes the page check, its links the link rules."""
-    from bib2table.outputs.clean import all_fit, check_assembled
+    form, one after another, the page's skeleton passes the page check, its links the link
+    rules."""
+    from bib2table.outputs.clean import STAND_IN, all_fit, check_assembled
 
-    every = [_pairs(spans) for spans in rows]
-    for output, pairs in zip(outputs, every, strict=True):
-        if len(pairs) != count or any(a > b for a, b in pairs):
+    for output, spans in zip(outputs, rows, strict=True):
+        if len(spans) != 2 * count or not spans or spans[0] < 0 or spans[-1] > len(output.text):
             raise _Miss
-        if any(b > c for (_, b), (c, _) in itertools.pairwise(pairs)):
-            raise _Miss
-        if pairs and pairs[-1][1] > len(output.text):
-            raise _Miss
+        if spans[1:-1:2] != spans[2::2] or not all(map(operator.le, spans[::2], spans[1::2])):
+            raise _Miss  # not one after another
 
     def fits(chunk: tuple[int, int, int]) -> bool:
         number, start, end = chunk
-        text = outputs[number].text
-        return all_fit([text[a:b] for a, b in every[number][start:end]], outputs[number].format)
+        text, spans = outputs[number].text, rows[number]
+        ends = spans[2 * start + 1 : 2 * end : 2]
+        found = [text[a:b] for a, b in zip(spans[2 * start : 2 * end : 2], ends, strict=True)]
+        return all_fit(found, outputs[number].format)
 
     chunks = [
         (number, start, min(start + _CHUNK, count))
@@ -576,13 +841,13 @@ def _check(
     # Many rows: checked on two cores.
     if not all(map_in_halves(fits, chunks, minimum=8)):
         raise _Miss
-    for output, pairs in zip(outputs, every, strict=True):
+    for output, spans in zip(outputs, rows, strict=True):
         text = output.text
         if output.format == "html":
-            skeleton = _skeleton(text, pairs)
+            skeleton = text[: spans[0]] + STAND_IN + text[spans[-1] :]
             if check_assembled(text, skeleton, True):
                 raise _Miss
-            for script in _SCRIPT:
+            for script in _SCRIPTS:
                 where = _script(text, script)
                 if where is None or text.find("<", *where) >= 0:
                     raise _Miss  # the page's data never holds markup (see script_json)
