@@ -41,6 +41,7 @@ import hashlib
 import itertools
 import json
 import operator
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -267,6 +268,10 @@ def _tally(data: dict[str, Any]) -> Tally:
 
 class _Miss(Exception):
     """The snapshot cannot make this run: read everything."""
+
+
+class _Renumber(_Miss):
+    """A script's names are numbered otherwise now: number them anew."""
 
 
 def splice(
@@ -690,15 +695,14 @@ class _Splicer:
             raise _Miss  # not what this code writes
         names = {name: n for n, name in enumerate(_table(state))}
         size = len(names)
-        made: dict[int, str] = {}
+        items: dict[int, list[Any]] = {}
         uses: list[tuple[int, list[int]]] = []
         moved = dict(
             zip(self.moved, self._items(page, list(self.moved.values()), script), strict=True)
         )
         for row in sorted([*self.fresh, *self.moved]):
             if row in self.fresh:
-                item = state.item(self.fresh[row])
-                made[row] = str(script_json(item))
+                item = items[row] = state.item(self.fresh[row])
                 for name in list(_table(state))[len(names) :]:
                     names[name] = len(names)
             else:
@@ -707,43 +711,171 @@ class _Splicer:
                 uses.append((row, [item[6]] if item[6] is not None else []))
             else:
                 uses.append((row, [names[key] for key in item[1]]))
-        firsts = self._firsts(placed["firsts"], size, uses)
+        try:
+            firsts = self._firsts(placed["firsts"], size, uses)
+        except _Renumber:
+            return self._renumbered(script, page, state, data, items, out)
         if len(names) != size:
             head = entries_head(_head(state))
         start = out.at
         out.add(head)
+        made = {row: str(script_json(item)) for row, item in items.items()}
         where = out.runs(page, spans, self.plan, made, ",", origin, start)
         out.add("]}")
         return Placed(start, out.at, tuple(where), tuple(firsts))
 
+    def _renumbered(
+        self,
+        script: str,
+        page: str,
+        state: PageItems | CiteItems,
+        data: dict[str, Any],
+        items: dict[int, list[Any]],
+        out: _Text,
+    ) -> Placed:
+        """The page's script ``script`` numbered anew — its venues, or its ``@string`` lines, in
+        the order the entries now first use them — with each item whose numbers change written
+        again: for an edit that changes which entry first uses one (an entry added before all
+        the others with a journal used further down, the first with a venue removed)."""
+        from bib2table.catalogue.cite import entries_head, script_json
+
+        placed = self.meta["scripts"][script]
+        origin, spans = placed["start"], placed["items"]
+        old_names: list[Any] | None = None
+        fresh_names: list[Any] = []
+        pairs: dict[str, tuple[str, str]] = {}
+        if isinstance(state, PageItems):
+            old_names, fresh_names = list(data["venues"]), list(state.venues)
+        else:
+            pairs = {key: pair for pair, key in state.values.items()}
+        # What each row of the new order uses, in order, and for an old row where that is.
+        rows: list[tuple[int, int, int, int, list[Any]] | tuple[int, list[Any]]] = []
+        first: dict[Any, int] = {}
+        for part in self.plan:
+            if isinstance(part, tuple):
+                for old in range(*part):
+                    start, end = origin + spans[2 * old], origin + spans[2 * old + 1]
+                    at, stop, used = _uses(page, start, end, old_names, pairs)
+                    rows.append((start, end, at, stop, used))
+                    for name in used:
+                        first.setdefault(name, len(rows) - 1)
+            else:
+                item = items[part]
+                if old_names is None:
+                    used = [pairs[key] for key in item[1]]
+                else:
+                    used = [fresh_names[item[6]]] if item[6] is not None else []
+                rows.append((part, used))
+                for name in used:
+                    first.setdefault(name, len(rows) - 1)
+        order = list(first)
+        number: dict[Any, Any] = {}
+        if isinstance(state, PageItems):
+            number = {name: n for n, name in enumerate(order)}
+            state.venues = dict(number)
+            head = entries_head(state.head())
+        else:
+            used_now: dict[str, str] = {}
+            for pair in order:
+                key = pair[0] if pair[0] not in used_now else f"{pair[0]} {len(number) + 1}"
+                number[pair] = key
+                used_now[key] = state.used[state.values[pair]]
+            head = entries_head({"strings": used_now})
+        start = out.at
+        out.add(head)
+        where: list[int] = []
+        for row in rows:
+            if where:
+                out.add(",")
+            at = out.at - start
+            if len(row) == 2:  # a new entry's item
+                item = list(items[row[0]])
+                if isinstance(state, PageItems):
+                    item[6] = number[row[1][0]] if row[1] else None
+                else:
+                    item[1] = [number[pair] for pair in row[1]]
+                out.add(str(script_json(item)))
+            else:
+                begin, end, numbers, stop, used = row
+                if old_names is None:
+                    written = str(script_json([number[pair] for pair in used]))
+                else:
+                    written = str(number[used[0]]) if used else "null"
+                if page[numbers:stop] == written:
+                    out.add(page[begin:end])
+                else:
+                    out.add(page[begin:numbers] + written + page[stop:end])
+            where += (at, out.at - start)
+        out.add("]}")
+        return Placed(start, out.at, tuple(where), tuple(first[name] for name in order))
+
     def _firsts(self, firsts: list[int], size: int, uses: list[tuple[int, list[int]]]) -> list[int]:
-        """Where each name of a script's table is first used, in the new order; the numbering
-        must stay that of a run without the snapshot: no name was first used in a hunk, every
-        name a new or moved item uses was first used before its hunk, and a name none used
-        before is new after every other name's first use."""
+        """Where each name of a script's table (``size`` of them; ``firsts``: where each was
+        first used) is first used in the new order, given the names each new or moved item
+        uses (``uses``, by new row). The numbering must stay that of a run without the
+        snapshot: the names first used in a hunk's old rows are, in order, those first used in
+        its new rows; a name none used before comes after every other name's first use."""
         hunks = self.hunks
-        if not hunks:
-            return firsts
-        for old_rows, _ in hunks:
-            at = bisect.bisect_left(firsts, old_rows.start)
-            if at < len(firsts) and firsts[at] < old_rows.stop:
-                raise _Miss
-        all_before = not firsts or firsts[-1] < hunks[0][0].start
         starts = [new_rows.start for _, new_rows in hunks]
-        added: list[int] = []
+        grouped: list[list[tuple[int, list[int]]]] = [[] for _ in hunks]
         for row, used in uses:
-            hunk_start = hunks[bisect.bisect_right(starts, row) - 1][0].start
-            for name in used:
-                if name < size:
-                    if firsts[name] >= hunk_start:
-                        raise _Miss
-                elif name == size + len(added):
-                    if not all_before:
-                        raise _Miss
-                    added.append(row)
-                elif name > size + len(added):
-                    raise _Miss
-        return [self.old_to_new(row) for row in firsts] + added
+            grouped[bisect.bisect_right(starts, row) - 1].append((row, used))
+        now: dict[int, int] = {}  # a name first used in a hunk: its new row
+        for (old_rows, _), used_here in zip(hunks, grouped, strict=True):
+            low = bisect.bisect_left(firsts, old_rows.start)
+            high = bisect.bisect_left(firsts, old_rows.stop)
+            found: list[int] = []
+            for row, used in used_here:
+                for name in used:
+                    if name in now or (name < size and firsts[name] < old_rows.start):
+                        continue  # used before
+                    found.append(name)
+                    now[name] = row
+            if found[: high - low] != list(range(low, high)):
+                raise _Renumber
+            for name in found[high - low :]:  # new names, after every other's first use
+                if name < size or (firsts and firsts[-1] >= old_rows.stop):
+                    raise _Renumber
+        new = sorted(name for name in now if name >= size)
+        if new != list(range(size, size + len(new))):
+            raise _Renumber
+        kept = [now[n] if n in now else self.old_to_new(row) for n, row in enumerate(firsts)]
+        found = kept + [now[name] for name in new]
+        if found != sorted(found):
+            raise _Renumber
+        return found
+
+
+#: A JSON string as ``script_json`` writes it.
+_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
+#: An item of the page's data up to its venue's number (see :mod:`bib2table.catalogue.pagedata`).
+_PAGE_ITEM = re.compile(
+    rf"\[{_STRING},\[(?:{_STRING}(?:,{_STRING})*)?\],(?:null|\d+),\[(?:\d+(?:,\d+)*)?\],"
+    rf"{_STRING},{_STRING},(null|\d+),\["
+)
+
+
+def _uses(
+    page: str,
+    start: int,
+    end: int,
+    venues: list[str] | None,
+    pairs: dict[str, tuple[str, str]],
+) -> tuple[int, int, list[Any]]:
+    """Where the numbers of the item from ``start`` to ``end`` are (its venue's, or the keys of
+    its ``@string`` lines), and what they name: a venue (given ``venues``), or ``(macro,
+    value)`` pairs (given ``pairs``, each key's)."""
+    if venues is not None:
+        found = _PAGE_ITEM.match(page, start, end)
+        if found is None:
+            raise _Miss
+        value = found.group(1)
+        return *found.span(1), [] if value == "null" else [venues[int(value)]]
+    at = page.rfind('",[', start, end) + 2
+    if at < start + 2 or page[end - 2 : end] != "]]":
+        raise _Miss
+    keys = json.loads(page[at : end - 1])
+    return at, end - 1, [pairs[key] for key in keys]
 
 
 def _table(state: PageItems | CiteItems) -> dict[str, Any]:
@@ -843,14 +975,26 @@ def _check(
         raise _Miss
     for output, spans in zip(outputs, rows, strict=True):
         text = output.text
-        if output.format == "html":
-            skeleton = text[: spans[0]] + STAND_IN + text[spans[-1] :]
-            if check_assembled(text, skeleton, True):
+        if output.format != "html":
+            continue
+        # The parser is given the page with its rows as one mark and its data left out: the
+        # data never holds markup (see script_json), so what the parser sees is the same.
+        cuts = [(spans[0], spans[-1], STAND_IN)]
+        for script in _SCRIPTS:
+            where = _script(text, script)
+            if where is None or text.find("<", *where) >= 0:
                 raise _Miss
-            for script in _SCRIPTS:
-                where = _script(text, script)
-                if where is None or text.find("<", *where) >= 0:
-                    raise _Miss  # the page's data never holds markup (see script_json)
-            for spans_of in items.values():
-                if len(spans_of) != 2 * count:
-                    raise _Miss
+            cuts.append((*where, ""))
+        cuts.sort()
+        skeleton: list[str] = []
+        at = 0
+        for start, end, mark in cuts:
+            if start < at:
+                raise _Miss
+            skeleton += (text[at:start], mark)
+            at = end
+        skeleton.append(text[at:])
+        if check_assembled(text, "".join(skeleton), True):
+            raise _Miss
+        if any(len(spans_of) != 2 * count for spans_of in items.values()):
+            raise _Miss
