@@ -46,8 +46,8 @@ class Page:
 
     def venue_named(self, item: list[Any]) -> list[Any]:
         """An item with its venue as text (the page's numbering of venues is its own)."""
-        venue = item[6]
-        return [*item[:6], None if venue is None else self.data["venues"][venue], *item[7:]]
+        venue = item[7]
+        return [*item[:7], None if venue is None else self.data["venues"][venue]]
 
     def patched(self, patch: dict[str, Any]) -> tuple[list[Any], list[str], list[Any]]:
         """The papers after ``patch``, as livepatch.js makes them: data, rows, citations."""

@@ -348,8 +348,8 @@ class Builder:
         data = json.loads(str(page_data(alone)))
         items = data["entries"]
         for item in items:
-            if item[6] is not None:
-                item[6] = data["venues"][item[6]]
+            if item[7] is not None:
+                item[7] = data["venues"][item[7]]
         if self._renderer is None:
             self._renderer = Renderer(FORMATS["html"])
         keys = {id(entry): id(entry).to_bytes(8, "little") for entry in entries}

@@ -41,7 +41,6 @@ import hashlib
 import itertools
 import json
 import operator
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -270,10 +269,6 @@ class _Miss(Exception):
     """The snapshot cannot make this run: read everything."""
 
 
-class _Renumber(_Miss):
-    """A script's names are numbered otherwise now: number them anew."""
-
-
 def splice(
     cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
 ) -> Spliced | None:
@@ -477,6 +472,7 @@ class _Splicer:
         self.frame_entries = [e for e in self.made.entries if e.key in shown]
         self.tally = Tally(self.total, {}, {})
         self.counts: list[int] = []
+        self.hunk_starts = [old_rows.start for old_rows, _ in self.hunks]
 
     @property
     def added(self) -> list[str]:
@@ -677,215 +673,209 @@ class _Splicer:
         return [json.loads(page[start + spans[2 * r] : start + spans[2 * r + 1]]) for r in rows]
 
     def _script(self, script: str, page: str, frame: Catalogue, out: _Text) -> Placed:
-        """The page's script ``script`` with the new entries' items in it, added to ``out``;
-        and where it is."""
-        from bib2table.catalogue.cite import entries_head, script_json
-
-        placed = self.meta["scripts"][script]
-        origin = placed["start"]
-        spans: list[int] = placed["items"]
-        head = page[origin : origin + spans[0]]
-        data = json.loads(head + "]}")
-        state: PageItems | CiteItems
-        if script == "page":
-            state = PageItems(frame, data["venues"])
-        else:
-            state = CiteItems(frame, used=data["strings"])
-        if entries_head(_head(state)) != head:
-            raise _Miss  # not what this code writes
-        names = {name: n for n, name in enumerate(_table(state))}
-        size = len(names)
-        items: dict[int, list[Any]] = {}
-        uses: list[tuple[int, list[int]]] = []
-        moved = dict(
-            zip(self.moved, self._items(page, list(self.moved.values()), script), strict=True)
-        )
-        for row in sorted([*self.fresh, *self.moved]):
-            if row in self.fresh:
-                item = items[row] = state.item(self.fresh[row])
-                for name in list(_table(state))[len(names) :]:
-                    names[name] = len(names)
-            else:
-                item = moved[row]
-            if script == "page":
-                uses.append((row, [item[6]] if item[6] is not None else []))
-            else:
-                uses.append((row, [names[key] for key in item[1]]))
-        try:
-            firsts = self._firsts(placed["firsts"], size, uses)
-        except _Renumber:
-            return self._renumbered(script, page, state, data, items, out)
-        if len(names) != size:
-            head = entries_head(_head(state))
-        start = out.at
-        out.add(head)
-        made = {row: str(script_json(item)) for row, item in items.items()}
-        where = out.runs(page, spans, self.plan, made, ",", origin, start)
-        out.add("]}")
-        return Placed(start, out.at, tuple(where), tuple(firsts))
-
-    def _renumbered(
-        self,
-        script: str,
-        page: str,
-        state: PageItems | CiteItems,
-        data: dict[str, Any],
-        items: dict[int, list[Any]],
-        out: _Text,
-    ) -> Placed:
-        """The page's script ``script`` numbered anew — its venues, or its ``@string`` lines, in
-        the order the entries now first use them — with each item whose numbers change written
-        again: for an edit that changes which entry first uses one (an entry added before all
-        the others with a journal used further down, the first with a venue removed)."""
-        from bib2table.catalogue.cite import entries_head, script_json
-
+        """The page's script ``script`` with the new entries' items in it, added to ``out``,
+        and where it is. Its names (the venues, or the ``@string`` lines) are numbered as a
+        run without the snapshot numbers them: in the order the entries first use them; an
+        edit that changes that order (an entry added before all the others with a journal
+        used further down, the first with a venue removed) numbers them anew, and each kept
+        item whose numbers change is written again."""
         placed = self.meta["scripts"][script]
         origin, spans = placed["start"], placed["items"]
-        old_names: list[Any] | None = None
-        fresh_names: list[Any] = []
-        pairs: dict[str, tuple[str, str]] = {}
-        if isinstance(state, PageItems):
-            old_names, fresh_names = list(data["venues"]), list(state.venues)
-        else:
-            pairs = {key: pair for pair, key in state.values.items()}
-        # What each row of the new order uses, in order, and for an old row where that is.
-        rows: list[tuple[int, int, int, int, list[Any]] | tuple[int, list[Any]]] = []
-        first: dict[Any, int] = {}
-        for part in self.plan:
-            if isinstance(part, tuple):
-                for old in range(*part):
-                    start, end = origin + spans[2 * old], origin + spans[2 * old + 1]
-                    at, stop, used = _uses(page, start, end, old_names, pairs)
-                    rows.append((start, end, at, stop, used))
-                    for name in used:
-                        first.setdefault(name, len(rows) - 1)
+        firsts: list[int] = placed["firsts"]
+        head = page[origin : origin + spans[0]]
+        names = _Names(script, frame, json.loads(head + "]}"), page, origin, spans)
+        if names.head(names.old) != head:
+            raise _Miss  # not what this code writes
+        if len(firsts) != len(names.old):
+            raise _Miss
+        items = {row: names.item(self.fresh[row]) for row in sorted(self.fresh)}
+        used: dict[int, list[Any]] = {row: names.of(item) for row, item in items.items()}
+        used.update((row, names.at(old)[2]) for row, old in self.moved.items())
+        first: dict[Any, int] = {}  # where each name is first used now
+        for row in sorted(used):
+            for name in used[row]:
+                first.setdefault(name, row)
+        found_at: dict[int, int] = {}  # for a first use in a kept row: its old row
+        lost = {}
+        for number, name in enumerate(names.old):
+            if self._in_hunk(firsts[number]):
+                lost[name] = firsts[number]  # its first use went or moved: where is it now?
             else:
-                item = items[part]
-                if old_names is None:
-                    used = [pairs[key] for key in item[1]]
-                else:
-                    used = [fresh_names[item[6]]] if item[6] is not None else []
-                rows.append((part, used))
-                for name in used:
-                    first.setdefault(name, len(rows) - 1)
-        order = list(first)
-        number: dict[Any, Any] = {}
-        if isinstance(state, PageItems):
-            number = {name: n for n, name in enumerate(order)}
-            state.venues = dict(number)
-            head = entries_head(state.head())
-        else:
-            used_now: dict[str, str] = {}
-            for pair in order:
-                key = pair[0] if pair[0] not in used_now else f"{pair[0]} {len(number) + 1}"
-                number[pair] = key
-                used_now[key] = state.used[state.values[pair]]
-            head = entries_head({"strings": used_now})
+                self._first(first, found_at, name, firsts[number])
+        if lost:
+            for old in range(min(lost.values()) + 1, self.old.rows[-1]):
+                if not lost:
+                    break
+                if self._in_hunk(old):
+                    continue
+                for name in names.at(old)[2]:
+                    if name in lost and lost[name] < old:
+                        del lost[name]
+                        self._first(first, found_at, name, old)
+        order: list[Any] = []
+        by_row: dict[int, list[Any]] = {}
+        for name, row in first.items():
+            by_row.setdefault(row, []).append(name)
+        for row in sorted(by_row):
+            together = by_row[row]
+            if len(together) > 1:  # in the order the item lists them
+                listed = used[row] if row in used else names.at(found_at[row])[2]
+                together.sort(key=listed.index)
+            order += together
+        numbers = names.numbers(order)
         start = out.at
-        out.add(head)
-        where: list[int] = []
-        for row in rows:
-            if where:
-                out.add(",")
-            at = out.at - start
-            if len(row) == 2:  # a new entry's item
-                item = list(items[row[0]])
-                if isinstance(state, PageItems):
-                    item[6] = number[row[1][0]] if row[1] else None
-                else:
-                    item[1] = [number[pair] for pair in row[1]]
-                out.add(str(script_json(item)))
-            else:
-                begin, end, numbers, stop, used = row
-                if old_names is None:
-                    written = str(script_json([number[pair] for pair in used]))
-                else:
-                    written = str(number[used[0]]) if used else "null"
-                if page[numbers:stop] == written:
-                    out.add(page[begin:end])
-                else:
-                    out.add(page[begin:numbers] + written + page[stop:end])
-            where += (at, out.at - start)
+        out.add(names.head(order))
+        made = {row: names.written(names.numbered(item, numbers)) for row, item in items.items()}
+        if all(numbers.get(name, was) == was for name, was in names.were.items()):
+            where = out.runs(page, spans, self.plan, made, ",", origin, start)
+        else:  # numbered anew: each kept item written again where its numbers change
+            where = []
+            for part in self.plan:
+                rows = range(*part) if isinstance(part, tuple) else [-1 - part]
+                for row in rows:
+                    if where:
+                        out.add(",")
+                    at = out.at - start
+                    if row < 0:  # a new entry's
+                        out.add(made[-1 - row])
+                    else:
+                        begin, end = origin + spans[2 * row], origin + spans[2 * row + 1]
+                        numbered, stop, listed = names.at(row)
+                        now = names.numbers_text(listed, numbers)
+                        if page[numbered:stop] == now:
+                            out.add(page[begin:end])
+                        else:
+                            out.add(page[begin:numbered] + now + page[stop:end])
+                    where += (at, out.at - start)
         out.add("]}")
         return Placed(start, out.at, tuple(where), tuple(first[name] for name in order))
 
-    def _firsts(self, firsts: list[int], size: int, uses: list[tuple[int, list[int]]]) -> list[int]:
-        """Where each name of a script's table (``size`` of them; ``firsts``: where each was
-        first used) is first used in the new order, given the names each new or moved item
-        uses (``uses``, by new row). The numbering must stay that of a run without the
-        snapshot: the names first used in a hunk's old rows are, in order, those first used in
-        its new rows; a name none used before comes after every other name's first use."""
-        hunks = self.hunks
-        starts = [new_rows.start for _, new_rows in hunks]
-        grouped: list[list[tuple[int, list[int]]]] = [[] for _ in hunks]
-        for row, used in uses:
-            grouped[bisect.bisect_right(starts, row) - 1].append((row, used))
-        now: dict[int, int] = {}  # a name first used in a hunk: its new row
-        for (old_rows, _), used_here in zip(hunks, grouped, strict=True):
-            low = bisect.bisect_left(firsts, old_rows.start)
-            high = bisect.bisect_left(firsts, old_rows.stop)
-            found: list[int] = []
-            for row, used in used_here:
-                for name in used:
-                    if name in now or (name < size and firsts[name] < old_rows.start):
-                        continue  # used before
-                    found.append(name)
-                    now[name] = row
-            if found[: high - low] != list(range(low, high)):
-                raise _Renumber
-            for name in found[high - low :]:  # new names, after every other's first use
-                if name < size or (firsts and firsts[-1] >= old_rows.stop):
-                    raise _Renumber
-        new = sorted(name for name in now if name >= size)
-        if new != list(range(size, size + len(new))):
-            raise _Renumber
-        kept = [now[n] if n in now else self.old_to_new(row) for n, row in enumerate(firsts)]
-        found = kept + [now[name] for name in new]
-        if found != sorted(found):
-            raise _Renumber
-        return found
+    def _in_hunk(self, row: int) -> bool:
+        """Whether the old row ``row`` went or moved."""
+        at = bisect.bisect_right(self.hunk_starts, row) - 1
+        return at >= 0 and row < self.hunks[at][0].stop
+
+    def _first(self, first: dict[Any, int], found_at: dict[int, int], name: Any, old: int) -> None:
+        """The kept old row ``old`` uses ``name``: the first use, unless a new one comes first."""
+        row = self.old_to_new(old)
+        if name not in first or row < first[name]:
+            first[name] = row
+            found_at[row] = old
 
 
-#: A JSON string as ``script_json`` writes it.
-_STRING = r'"[^"\\]*(?:\\.[^"\\]*)*"'
-#: An item of the page's data up to its venue's number (see :mod:`bib2table.catalogue.pagedata`).
-_PAGE_ITEM = re.compile(
-    rf"\[{_STRING},\[(?:{_STRING}(?:,{_STRING})*)?\],(?:null|\d+),\[(?:\d+(?:,\d+)*)?\],"
-    rf"{_STRING},{_STRING},(null|\d+),\["
-)
+class _Names:
+    """The names a page's script numbers (``page``: venues; ``cite``: ``@string`` lines, each
+    a macro and a value), and where an item has their numbers: at its end."""
 
+    def __init__(
+        self,
+        script: str,
+        catalogue: Catalogue,
+        data: dict[str, Any],
+        page: str,
+        origin: int,
+        spans: list[int],
+    ) -> None:
+        self.page, self.origin, self.spans = page, origin, spans
+        self.venues = script == "page"
+        self.state: PageItems | CiteItems
+        if self.venues:
+            self.state = PageItems(catalogue, data["venues"])
+            self.old: list[Any] = list(data["venues"])
+        else:
+            self.state = CiteItems(catalogue, used=data["strings"])
+            self.keys = {key: pair for pair, key in self.state.values.items()}
+            self.old = [self.keys[key] for key in data["strings"]]
+        #: each old name's number
+        self.were: dict[Any, Any] = {
+            name: (number if self.venues else key)
+            for number, (name, key) in enumerate(zip(self.old, data[self._table()], strict=True))
+        }
 
-def _uses(
-    page: str,
-    start: int,
-    end: int,
-    venues: list[str] | None,
-    pairs: dict[str, tuple[str, str]],
-) -> tuple[int, int, list[Any]]:
-    """Where the numbers of the item from ``start`` to ``end`` are (its venue's, or the keys of
-    its ``@string`` lines), and what they name: a venue (given ``venues``), or ``(macro,
-    value)`` pairs (given ``pairs``, each key's)."""
-    if venues is not None:
-        found = _PAGE_ITEM.match(page, start, end)
-        if found is None:
+    def _table(self) -> str:
+        return "venues" if self.venues else "strings"
+
+    def item(self, entry: Entry) -> list[Any]:
+        """A new entry's item, numbered as after the old ones."""
+        item = self.state.item(entry)
+        if not self.venues:
+            assert isinstance(self.state, CiteItems)
+            self.keys = {key: pair for pair, key in self.state.values.items()}
+        return item
+
+    def of(self, item: list[Any]) -> list[Any]:
+        """The names a new entry's item uses."""
+        if self.venues:
+            return [] if item[7] is None else [list(self.state.venues)[item[7]]]  # type: ignore[union-attr]
+        return [self.keys[key] for key in item[1]]
+
+    def at(self, row: int) -> tuple[int, int, list[Any]]:
+        """Where the numbers of the old item ``row`` are, and the names they are."""
+        page = self.page
+        start = self.origin + self.spans[2 * row]
+        end = self.origin + self.spans[2 * row + 1]
+        if self.venues:
+            at = page.rfind(",", start, end) + 1
+            text = page[at : end - 1]
+            if text == "null":
+                return at, end - 1, []
+            if not (text.isdigit() and text.isascii()) or page[end - 1] != "]":
+                raise _Miss
+            return at, end - 1, [self.old[int(text)]]
+        at = page.rfind('",[', start, end) + 2
+        if at < start + 2 or page[end - 2 : end] != "]]":
             raise _Miss
-        value = found.group(1)
-        return *found.span(1), [] if value == "null" else [venues[int(value)]]
-    at = page.rfind('",[', start, end) + 2
-    if at < start + 2 or page[end - 2 : end] != "]]":
-        raise _Miss
-    keys = json.loads(page[at : end - 1])
-    return at, end - 1, [pairs[key] for key in keys]
+        return at, end - 1, [self.keys[key] for key in json.loads(page[at : end - 1])]
 
+    def numbers(self, order: list[Any]) -> dict[Any, Any]:
+        """Each name's number when they are first used in ``order``."""
+        if self.venues:
+            return {name: number for number, name in enumerate(order)}
+        keys: dict[Any, Any] = {}
+        taken: set[str] = set()
+        for macro, value in order:  # as cite._macro_keys names them
+            key = macro if macro not in taken else f"{macro} {len(keys) + 1}"
+            keys[(macro, value)] = key
+            taken.add(key)
+        return keys
 
-def _table(state: PageItems | CiteItems) -> dict[str, Any]:
-    """The names a script numbers: the venues, or the ``@string`` lines."""
-    return state.venues if isinstance(state, PageItems) else state.used
+    def numbers_text(self, names: list[Any], numbers: dict[Any, Any]) -> str:
+        """How an item writes the numbers of ``names``."""
+        if self.venues:
+            return str(numbers[names[0]]) if names else "null"
+        return self.written([numbers[name] for name in names])
 
+    def numbered(self, item: list[Any], numbers: dict[Any, Any]) -> list[Any]:
+        """A new entry's item with its names numbered by ``numbers``."""
+        names = self.of(item)
+        item = list(item)
+        if self.venues:
+            item[7] = numbers[names[0]] if names else None
+        else:
+            item[1] = [numbers[name] for name in names]
+        return item
 
-def _head(state: PageItems | CiteItems) -> dict[str, Any]:
-    """What a script writes before its items."""
-    return state.head() if isinstance(state, PageItems) else {"strings": state.used}
+    def head(self, order: list[Any]) -> str:
+        """What the script writes before its items, its names first used in ``order``."""
+        from bib2table.catalogue.cite import entries_head
+
+        state = self.state
+        if isinstance(state, PageItems):
+            kept = state.venues
+            state.venues = {name: number for number, name in enumerate(order)}
+            try:
+                return entries_head(state.head())
+            finally:
+                state.venues = kept
+        numbers = self.numbers(order)
+        lines = {numbers[pair]: state.used[state.values[pair]] for pair in order}
+        return entries_head({"strings": lines})
+
+    @staticmethod
+    def written(value: Any) -> str:
+        from bib2table.catalogue.cite import script_json
+
+        return str(script_json(value))
 
 
 class _Text:

@@ -51,10 +51,10 @@ function applyPatch(patch) {
   patch.order.forEach(function (run) {
     if (typeof run === "number") {
       var fresh = patch.fresh[run], data = fresh[0];
-      if (data[6] !== null) {
-        var venue = venueNames.indexOf(data[6]);
-        if (venue < 0) { venue = venueNames.length; venueNames.push(data[6]); }
-        data[6] = venue;
+      if (data[7] !== null) {
+        var venue = venueNames.indexOf(data[7]);
+        if (venue < 0) { venue = venueNames.length; venueNames.push(data[7]); }
+        data[7] = venue;
       }
       var record = replaced[data[0]];
       if (record && record.keptIn !== patchGeneration) {

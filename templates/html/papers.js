@@ -176,7 +176,7 @@ function paperOf(node) {
 // ---- search text: what a query looks in (search.py's search_text) ------------------------
 var SEPARATOR = "\0";
 function venueOf(record) {
-  var index = record.data[6];
+  var index = record.data[7];
   return index === null || index === undefined ? "" : venueNames[index];
 }
 
@@ -219,7 +219,7 @@ function sortKeys(column) {
     var names = kind === "names" ? columns.slice(0, column).filter(function (c) { return c.kind === "names"; }).length : 0;
     sortKeyCache[column] = records.map(function (record) {
       if (kind === "mark") return record.cats.indexOf(category) >= 0 ? 0 : 1;
-      var text = kind === "names" ? record.data[7][names] : record.cells[column];
+      var text = kind === "names" ? record.data[6][names] : record.cells[column];
       if (!text) return null;
       if (kind === "number") {
         var number = parseInt(text, 10);

@@ -6,10 +6,12 @@ looks in the same parts as ``--search`` (see :mod:`bib2table.catalogue.search`),
 the page's script in the same way.
 
 ``{"columns": [{"label", "kind", "roles"}, …], "categories": [label, …], "venues": [text, …],
-"entries": [[key, [cell, …], year, [category index, …], doi, arxiv, venue index or null,
-[sort name of each names column, …]], …]}``; ``kind`` is ``number``, ``names`` or ``text``;
+"entries": [[key, [cell, …], year, [category index, …], doi, arxiv, [sort name of each names
+column, …], venue index or null], …]}``; ``kind`` is ``number``, ``names`` or ``text``;
 ``roles`` are the prefixes (``author``, ``title``, ``venue``) that look in the column; a venue
-is an entry's full journal or book titles joined by ``\\0``, each different one written once.
+is an entry's full journal or book titles joined by ``\\0``, each different one written once,
+numbered in the order entries first have them (each item ends with its number, so that the
+kept outputs can number them anew: see :mod:`bib2table.snapshot`).
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ class PageItems:
             [index[label] for label in entry.categories if label in index],
             entry.doi,
             arxiv_id(entry),
-            venues.setdefault(venue, len(venues)) if venue else None,
             [sorts[n] or entry.cells[n] for n in self.names if n < len(sorts)],
+            venues.setdefault(venue, len(venues)) if venue else None,
         ]
 
     def head(self) -> dict[str, Any]:
