@@ -42,7 +42,7 @@ import itertools
 import json
 import operator
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -139,27 +139,42 @@ def _parts(text: str) -> list[bytes]:
     return text.encode("utf-8", "surrogatepass").split(b"\n@")
 
 
-def _digests(
-    parts: list[bytes], known: list[str] | None = None, known_groups: list[str] | None = None
-) -> tuple[list[str], list[str]]:
-    """A digest of each stretch, and of each group of :data:`GROUP` stretches. Given those of an
-    earlier text with as many stretches, a group whose digest is the same keeps its stretches'
-    digests."""
-    groups = [
-        hashlib.blake2b(b"\n@".join(parts[at : at + GROUP]), digest_size=12).hexdigest()
-        for at in range(0, len(parts), GROUP)
-    ]
-    same = known is not None and known_groups is not None and len(known) == len(parts)
-    digests: list[str] = []
-    for number, group in enumerate(groups):
-        at = number * GROUP
-        if same and known_groups[number] == group:  # type: ignore[index]
-            digests += known[at : at + GROUP]  # type: ignore[index]
-        else:
-            digests += [
-                hashlib.blake2b(part, digest_size=12).hexdigest() for part in parts[at : at + GROUP]
-            ]
-    return digests, groups
+def _digest(part: bytes) -> str:
+    return hashlib.blake2b(part, digest_size=12).hexdigest()
+
+
+def _groups(parts: list[bytes], backward: bool = False) -> Iterator[str]:
+    """A digest of each group of :data:`GROUP` stretches, counted from the start (or, with
+    ``backward``, from the end)."""
+    count = len(parts)
+    for at in range(0, count, GROUP):
+        group = (
+            parts[count - at - GROUP if at + GROUP < count else 0 : count - at]
+            if backward
+            else parts[at : at + GROUP]
+        )
+        yield hashlib.blake2b(b"\n@".join(group), digest_size=12).hexdigest()
+
+
+def _digests(parts: list[bytes], meta: dict[str, Any] | None = None) -> list[str]:
+    """A digest of each stretch. Given an earlier text's (``meta``), the groups of stretches
+    that are the same from its start, and from its end, keep their stretches' digests: only
+    the stretches between are digested one by one."""
+    if meta is None:
+        return [_digest(part) for part in parts]
+    known: list[str] = meta["pieces"]
+    start = 0
+    for old, new in zip(meta["groups"], _groups(parts), strict=False):
+        if old != new or start + GROUP > min(len(parts), len(known)):
+            break
+        start += GROUP
+    end = 0
+    for old, new in zip(meta["back"], _groups(parts, True), strict=False):
+        if old != new or end + GROUP > min(len(parts), len(known)) - start:
+            break
+        end += GROUP
+    middle = [_digest(part) for part in parts[start : len(parts) - end]]
+    return known[:start] + middle + (known[len(known) - end :] if end else [])
 
 
 def _piece(parts: list[bytes], number: int) -> str:
@@ -207,11 +222,12 @@ def save(
     parts = _parts(text)
     if len(parts) != len(found):
         return
-    digests, groups = _digests(parts)
+    digests = _digests(parts)
     meta: dict[str, Any] = {
         "version": VERSION,
         "pieces": digests,
-        "groups": groups,
+        "groups": list(_groups(parts)),
+        "back": list(_groups(parts, True)),
         "kinds": "".join(kind for kind, _ in found),
         "keys": [keys for _, keys in found],
         "lines": [part.count(b"\n") + (number > 0) for number, part in enumerate(parts)],
@@ -320,7 +336,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
         at += length
     old = _Stretches(meta["pieces"], meta["kinds"], meta["keys"], meta["lines"])
     parts = _parts(text)
-    digests, groups = _digests(parts, old.digests, meta["groups"])
+    digests = _digests(parts, meta)
     change = diff(old.digests, digests, MOST_CHANGED)
     if change is None or len(old.keys) != len(old.digests) != len(old.lines):
         raise _Miss
@@ -338,7 +354,6 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     _check(outputs, rows, {name: list(p.items) for name, p in scripts.items()}, splicer.total)
     meta.update(
         pieces=digests,
-        groups=groups,
         kinds=new.kinds,
         keys=new.keys,
         lines=new.lines,
@@ -357,6 +372,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
     # is costs less than writing the outputs into the cache again.
     if len(change.fresh) + len(change.gone) + len(_moved(change)) > RESAVE:
+        meta.update(groups=list(_groups(parts)), back=list(_groups(parts, True)))
         body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
         cache.keep_snapshot(key, json.dumps(meta), body_out)
     return Spliced(outputs, splicer.problems, splicer.total, len(splicer.made.entries))
