@@ -382,3 +382,25 @@ def test_a_damaged_snapshot_is_not_used(tmp_path: Path) -> None:
         assert snapshot.splice(Cache(), source, None, FORMATS) is None
     database.close()
     assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)
+
+
+@pytest.mark.parametrize("start", [b"\xef\xbb\xbf", b""], ids=["byte-order mark", "none"])
+def test_a_file_read_as_utf8_is_spliced_and_one_that_is_not_is_read_in_full(
+    tmp_path: Path, start: bytes
+) -> None:
+    os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
+    bib = _bib(30)
+    bib.entries[28]["title"] = "Caf\u00e9"
+    source = tmp_path / "refs.bib"
+    source.write_bytes(start + bib.text().encode("utf-8"))
+    _outputs(source, tmp_path / "a", True)
+    bib.entries[27]["title"] = "Edited \u00e9t\u00e9"
+    source.write_bytes(start + bib.text().encode("utf-8"))
+    made = snapshot.splice(Cache(), source, None, FORMATS)
+    assert made is not None
+    fresh = _outputs(source, tmp_path / "b", False)
+    assert [o.text for o in made.outputs] == fresh[2]
+    # The same text in Windows-1252: read as the run reads it, with a warning, in full.
+    source.write_bytes(start.replace(b"\xef\xbb\xbf", b"") + bib.text().encode("cp1252"))
+    assert snapshot.splice(Cache(), source, None, FORMATS) is None
+    assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)

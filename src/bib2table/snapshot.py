@@ -36,6 +36,7 @@ writes; whatever could make it differ makes the run read everything:
 from __future__ import annotations
 
 import bisect
+import codecs
 import dataclasses
 import hashlib
 import itertools
@@ -48,7 +49,8 @@ from pathlib import Path
 from typing import Any
 
 from bib2table.bibtex.biblatex import links_entries
-from bib2table.bibtex.parse import parse_texts, read_text
+from bib2table.bibtex.encoding import decode_file
+from bib2table.bibtex.parse import MAX_INPUT_BYTES, parse_texts, read_text
 from bib2table.cache import Cache
 from bib2table.catalogue.cite import CiteItems
 from bib2table.catalogue.edits import Diff, clash, diff, local_entries, same_vocabulary
@@ -197,6 +199,18 @@ def read_input(source: Path) -> str | None:
     return text if warning is None else None
 
 
+def _input_bytes(source: Path) -> bytes | None:
+    """The input's text as a run reads it, in UTF-8; ``None`` when it is not plain UTF-8."""
+    try:
+        data = read_bytes(source, "input", MAX_INPUT_BYTES)
+        text, warning = decode_file(data, source, None)
+    except Bib2TableError:
+        return None
+    if warning is not None:
+        return None
+    return text.encode("utf-8", "surrogatepass") if data.startswith(codecs.BOM_UTF8) else data
+
+
 def save(
     cache: Cache,
     source: Path,
@@ -323,8 +337,8 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     meta = json.loads(found[0])
     if not isinstance(meta, dict) or meta["version"] != VERSION or meta["formats"] != formats:
         raise _Miss
-    text = read_input(source)
-    if text is None:
+    data = _input_bytes(source)
+    if data is None:
         raise _Miss
     body = found[1].decode("utf-8", "surrogatepass")
     lengths = meta["lengths"]
@@ -335,7 +349,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
         texts.append(body[at : at + length])
         at += length
     old = _Stretches(meta["pieces"], meta["kinds"], meta["keys"], meta["lines"])
-    parts = _parts(text)
+    parts = data.split(b"\n@")
     digests = _digests(parts, meta)
     change = diff(old.digests, digests, MOST_CHANGED)
     if change is None or len(old.keys) != len(old.digests) != len(old.lines):
