@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bib2table import snapshot
+from bib2table.bibtex.blocks import stretches
 from bib2table.catalogue.edits import diff
 
 stretches_lists = st.lists(st.sampled_from("abcdefgh"), max_size=40)
@@ -53,7 +54,7 @@ def test_a_diff_gives_up_past_its_limits() -> None:
     assert diff(list("abcdef"), list("axcdey"), most_window=10) is not None
 
 
-big = st.integers(0, 3 * snapshot.GROUP + 40)
+big = st.integers(1, 3 * snapshot.GROUP + 40)
 
 
 @settings(max_examples=30, deadline=None)
@@ -71,11 +72,17 @@ def test_stretch_digests_reused_from_the_last_text_are_the_digests(
             new.insert(at, b"article{added, title = {New}}\n")
         elif kind == "i" and at < len(new):
             new[at] = new[at].replace(b"T ", b"Edited ")
-        elif kind == "d" and at < len(new):
+        elif kind == "d" and at < len(new) - 1:
             del new[at]
+    before, after = (snapshot._Cut(b"@" + b"\n@".join(parts)) for parts in (old, new))
     meta = {
-        "pieces": snapshot._digests(old),
-        "groups": list(snapshot._groups(old)),
-        "back": list(snapshot._groups(old, True)),
+        "pieces": snapshot._digests(before),
+        "groups": list(snapshot._groups(before)),
+        "back": list(snapshot._groups(before, True)),
     }
-    assert snapshot._digests(new, meta) == [snapshot._digest(part) for part in new]
+    digests = [snapshot._digest(b"@" * (n == 0) + part) for n, part in enumerate(new)]
+    assert snapshot._digests(after, meta) == digests
+    # Each stretch as the whole text's cuts give it.
+    text = (b"@" + b"\n@".join(new)).decode()
+    assert [after.piece(n) for n in range(len(after))] == stretches(text)
+    assert [after.lines(n) for n in range(len(after))] == [p.count("\n") for p in stretches(text)]

@@ -4,18 +4,22 @@ the new catalogue, and into a patch for the open pages, without reading the rest
 After a full build (:func:`bib2table.pipeline.load`) the builder keeps the input's text cut into
 stretches (:func:`~bib2table.bibtex.blocks.stretches`: about one entry each) and the catalogue's
 entries made from each stretch. On the next save it cuts the new text the same way, finds the
-stretches that differ (what comes before the first difference and after the last is the same),
-reads and models only the entries of those, and puts the catalogue together again: the same
-catalogue a full build would make. Anything that is not local to the changed entries makes it
-give up (:meth:`Builder.quick` returns ``None``) and the caller builds in full:
+stretches that differ (:func:`~bib2table.catalogue.edits.diff`, which the kept outputs use
+too), reads and models only the entries of the new ones, and puts the catalogue together
+again: the same catalogue a full build would make. Anything that is not local to the changed
+entries makes it give up (:meth:`Builder.quick` returns ``None``) and the caller builds in
+full:
 
-- a changed ``@string`` or ``@preamble`` (their values reach every entry), a block that does
-  not close within its stretch, any ``crossref`` in the file (a parent lends its fields);
+- what :mod:`bib2table.catalogue.edits` does not take as local: a ``@string`` or
+  ``@preamble`` that comes, changes, goes or moves (their values reach the entries after
+  them), a block that does not close within its stretch or is reported, a field that links
+  entries anywhere in the file (a parent lends its fields), a key that another entry has too,
+  a new keyword vocabulary (automatic categories: a new or vanished keyword changes the
+  columns);
 - a changed settings file, intro file or template (the stamp of every other file read);
-- a key that another entry has too; an entry that cannot be read (its problem is reported by
-  the full build, which also decides whether the save is shown);
-- a new keyword vocabulary (automatic categories: a new or vanished keyword changes the
-  columns), another range of years in the chart, a catalogue with no entries left;
+- an entry that cannot be read (its problem is reported by the full build, which also decides
+  whether the save is shown), one with an undefined ``@string`` or an unknown LaTeX macro;
+- another range of years in the chart, a catalogue with no entries left;
 - a ``--template``, a selection (``--category``, ``--since``, ``--until``, ``--search``), a
   ``.csv`` input, a file that is not UTF-8.
 

@@ -16,21 +16,24 @@ of later entries move with them). The result is byte for byte what a run without
 writes; whatever could make it differ makes the run read everything:
 
 - another input name, option, settings or intro file, or code (the snapshot's key);
-- what :mod:`bib2table.catalogue.edits` does not take as local: a changed ``@string``,
-  ``@preamble`` (a stretch holding one that changes, goes or moves), a block that does not
-  close within its stretch or is reported, a key that another entry has too, a linking field
-  (``crossref``, ``xdata``, sets, ``related``, ``ids``) anywhere in the file, keywords that
-  make other categories; more than :data:`MOST_CHANGED` new stretches;
+- what :mod:`bib2table.catalogue.edits` does not take as local: a ``@string`` or
+  ``@preamble`` that comes, changes, goes or moves, a block that does not close within its
+  stretch or is reported, a key that another entry has too, a linking field (``crossref``,
+  ``xdata``, sets, ``related``, ``ids``) anywhere in the file, keywords that make other
+  categories; more than :data:`MOST_CHANGED` new stretches;
 - a ``sort`` order, the Markdown sections layout, a ``--template``, a selection, a
   spreadsheet, a file that is not UTF-8, several inputs;
 - problems that several entries share (undefined ``@string`` macros, runaway macros), or an
   entry that goes or comes with LaTeX macros bib2table does not know (one warning names all);
-- on the page: an entry that goes and was the first with its venue or with one of its
-  ``@string`` lines (the page numbers them in order of first use), or one that comes before the
-  first with its own; a new venue or ``@string`` line, unless every other one is first used
-  before the edit;
 - a snapshot whose rows are not in their format's strict form or not one after another,
-  whose page fails the page check, or whose page data holds markup.
+  whose page fails the page check, or whose page data holds markup or does not begin as this
+  code writes it.
+
+The page numbers its venues and ``@string`` lines in the order entries first use them: when
+an edit changes that order (an entry added before all the others with a journal used further
+down, the first with a venue removed), they are numbered anew and each kept item whose numbers
+change is written again (an item ends with its numbers, so that they are found without reading
+it).
 """
 
 from __future__ import annotations
@@ -135,54 +138,84 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
     return cache.key("snapshot", *parts)
 
 
-def _parts(text: str) -> list[bytes]:
-    """The stretches of ``text`` (the cuts of :func:`stretches`), in bytes, without the
-    ``\\n@`` between them."""
-    return text.encode("utf-8", "surrogatepass").split(b"\n@")
+class _Cut:
+    """A text's bytes cut into stretches (the cuts of :func:`stretches`), without copying
+    them: part ``n`` is stretch ``n`` without the ``\\n@`` around it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.view = memoryview(data)
+        starts = [0]
+        at = data.find(b"\n@")
+        while at >= 0:
+            starts.append(at + 2)
+            at = data.find(b"\n@", at + 2)
+        self.starts = starts
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def _end(self, number: int) -> int:
+        last = number + 1 >= len(self.starts)
+        return len(self.data) if last else self.starts[number + 1] - 2
+
+    def part(self, number: int) -> memoryview:
+        return self.view[self.starts[number] : self._end(number)]
+
+    def parts(self, first: int, end: int) -> memoryview:
+        """Parts ``first`` to ``end`` joined by ``\\n@``, as in the text."""
+        return self.view[self.starts[first] : self._end(end - 1)]
+
+    def _bounds(self, number: int) -> tuple[int, int]:
+        start = self.starts[number] - 1 if number else 0
+        last = number + 1 >= len(self.starts)
+        return start, len(self.data) if last else self.starts[number + 1] - 1
+
+    def piece(self, number: int) -> str:
+        """The stretch ``number`` as text, as :func:`stretches` gives it."""
+        start, end = self._bounds(number)
+        return str(self.view[start:end], "utf-8", "surrogatepass")
+
+    def lines(self, number: int) -> int:
+        """How many lines end in stretch ``number``."""
+        return self.data.count(b"\n", *self._bounds(number))
 
 
-def _digest(part: bytes) -> str:
+def _digest(part: bytes | memoryview) -> str:
     return hashlib.blake2b(part, digest_size=12).hexdigest()
 
 
-def _groups(parts: list[bytes], backward: bool = False) -> Iterator[str]:
+def _groups(cut: _Cut, backward: bool = False) -> Iterator[str]:
     """A digest of each group of :data:`GROUP` stretches, counted from the start (or, with
     ``backward``, from the end)."""
-    count = len(parts)
+    count = len(cut)
     for at in range(0, count, GROUP):
-        group = (
-            parts[count - at - GROUP if at + GROUP < count else 0 : count - at]
-            if backward
-            else parts[at : at + GROUP]
-        )
-        yield hashlib.blake2b(b"\n@".join(group), digest_size=12).hexdigest()
+        if backward:
+            yield _digest(cut.parts(max(count - at - GROUP, 0), count - at))
+        else:
+            yield _digest(cut.parts(at, min(at + GROUP, count)))
 
 
-def _digests(parts: list[bytes], meta: dict[str, Any] | None = None) -> list[str]:
+def _digests(cut: _Cut, meta: dict[str, Any] | None = None) -> list[str]:
     """A digest of each stretch. Given an earlier text's (``meta``), the groups of stretches
     that are the same from its start, and from its end, keep their stretches' digests: only
     the stretches between are digested one by one."""
+    count = len(cut)
     if meta is None:
-        return [_digest(part) for part in parts]
+        return [_digest(cut.part(n)) for n in range(count)]
     known: list[str] = meta["pieces"]
     start = 0
-    for old, new in zip(meta["groups"], _groups(parts), strict=False):
-        if old != new or start + GROUP > min(len(parts), len(known)):
+    for old, new in zip(meta["groups"], _groups(cut), strict=False):
+        if old != new or start + GROUP > min(count, len(known)):
             break
         start += GROUP
     end = 0
-    for old, new in zip(meta["back"], _groups(parts, True), strict=False):
-        if old != new or end + GROUP > min(len(parts), len(known)) - start:
+    for old, new in zip(meta["back"], _groups(cut, True), strict=False):
+        if old != new or end + GROUP > min(count, len(known)) - start:
             break
         end += GROUP
-    middle = [_digest(part) for part in parts[start : len(parts) - end]]
+    middle = [_digest(cut.part(n)) for n in range(start, count - end)]
     return known[:start] + middle + (known[len(known) - end :] if end else [])
-
-
-def _piece(parts: list[bytes], number: int) -> str:
-    """The stretch ``number`` as text, as :func:`stretches` gives it."""
-    text = parts[number].decode("utf-8", "surrogatepass")
-    return ("@" if number else "") + text + ("\n" if number < len(parts) - 1 else "")
 
 
 def _local(settings: Settings) -> bool:
@@ -233,18 +266,18 @@ def save(
         return  # an entry left out (a duplicate, one that cannot be read)
     if any(len(o.rows) != 2 * len(entries) for o in outputs) or links_entries(text):
         return
-    parts = _parts(text)
-    if len(parts) != len(found):
+    cut = _Cut(text.encode("utf-8", "surrogatepass"))
+    if len(cut) != len(found):
         return
-    digests = _digests(parts)
+    digests = _digests(cut)
     meta: dict[str, Any] = {
         "version": VERSION,
         "pieces": digests,
-        "groups": list(_groups(parts)),
-        "back": list(_groups(parts, True)),
+        "groups": list(_groups(cut)),
+        "back": list(_groups(cut, True)),
         "kinds": "".join(kind for kind, _ in found),
         "keys": [keys for _, keys in found],
-        "lines": [part.count(b"\n") + (number > 0) for number, part in enumerate(parts)],
+        "lines": [cut.lines(number) for number in range(len(cut))],
         "keywords": [list(e.keywords) for e in entries],
         "unknown": {e.key: list(e.unknown) for e in entries if e.unknown},
         "categories": [[c.label, list(c.keywords)] for c in catalogue.categories],
@@ -340,29 +373,30 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     data = _input_bytes(source)
     if data is None:
         raise _Miss
-    body = found[1].decode("utf-8", "surrogatepass")
-    lengths = meta["lengths"]
-    if sum(lengths) != len(body) or len(lengths) != len(formats):
-        raise _Miss
-    texts, at = [], 0
-    for length in lengths:
-        texts.append(body[at : at + length])
-        at += length
     old = _Stretches(meta["pieces"], meta["kinds"], meta["keys"], meta["lines"])
-    parts = data.split(b"\n@")
-    digests = _digests(parts, meta)
-    change = diff(old.digests, digests, MOST_CHANGED)
-    if change is None or len(old.keys) != len(old.digests) != len(old.lines):
+    if not len(old.digests) == len(old.kinds) == len(old.keys) == len(old.lines):
         raise _Miss
-    new = _new_stretches(old, change, parts, digests)
+    cut = _Cut(data)
+    digests = _digests(cut, meta)
+    change = diff(old.digests, digests, MOST_CHANGED)
+    if change is None:
+        raise _Miss
+    new = _new_stretches(old, change, cut, digests)
     settings = load_settings(source, config)
     if not _local(settings):
         raise _Miss
-    splicer = _Splicer(source, meta, settings, old, new, change, parts)
-    outputs = [
-        splicer.output(name, texts[number], meta["rows"][number])
-        for number, name in enumerate(formats)
-    ]
+    splicer = _Splicer(source, meta, settings, old, new, change, cut)
+    body = found[1].decode("utf-8", "surrogatepass")
+    del found
+    lengths = meta["lengths"]
+    if sum(lengths) != len(body) or len(lengths) != len(formats):
+        raise _Miss
+    outputs = []
+    at = 0
+    for name, length, rows_of in zip(formats, lengths, meta["rows"], strict=True):
+        outputs.append(splicer.output(name, body[at : at + length], rows_of))
+        at += length
+    del body
     rows = [list(o.rows) for o in outputs]
     scripts = outputs[formats.index("html")].scripts if "html" in formats else {}
     _check(outputs, rows, {name: list(p.items) for name, p in scripts.items()}, splicer.total)
@@ -386,7 +420,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
     # is costs less than writing the outputs into the cache again.
     if len(change.fresh) + len(change.gone) + len(_moved(change)) > RESAVE:
-        meta.update(groups=list(_groups(parts)), back=list(_groups(parts, True)))
+        meta.update(groups=list(_groups(cut)), back=list(_groups(cut, True)))
         body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
         cache.keep_snapshot(key, json.dumps(meta), body_out)
     return Spliced(outputs, splicer.problems, splicer.total, len(splicer.made.entries))
@@ -402,9 +436,7 @@ def _moved(change: Diff) -> list[int]:
     ]
 
 
-def _new_stretches(
-    old: _Stretches, change: Diff, parts: list[bytes], digests: list[str]
-) -> _Stretches:
+def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str]) -> _Stretches:
     """What is known of the new text's stretches: the old ones' kinds, keys and lines, and the
     new ones' read from their blocks (each must be local: see
     :func:`~bib2table.catalogue.edits.local_entries`)."""
@@ -422,7 +454,7 @@ def _new_stretches(
             keys.append(old.keys[was])
             lines.append(old.lines[was])
             continue
-        piece = _piece(parts, number)
+        piece = cut.piece(number)
         blocks = local_entries(piece)
         if blocks is None:
             raise _Miss
@@ -448,7 +480,7 @@ class _Splicer:
         old: _Stretches,
         new: _Stretches,
         change: Diff,
-        parts: list[bytes],
+        cut: _Cut,
     ) -> None:
         self.meta = meta
         self.old, self.new, self.change = old, new, change
@@ -471,7 +503,7 @@ class _Splicer:
         fresh = change.fresh
         wanted = set(fresh)
         wanted.update(n for n in range(len(new.keys)) if new.rows[n] < PREVIEW and new.keys[n])
-        self.made = self._read(source, settings, parts, sorted(wanted))
+        self.made = self._read(source, settings, cut, sorted(wanted))
         by_key = {e.key: e for e in self.made.entries}
         #: the new entries by their new row; the moved ones by their new row: their old row
         self.fresh: dict[int, Entry] = {}
@@ -545,9 +577,7 @@ class _Splicer:
 
     # -- reading
 
-    def _read(
-        self, source: Path, settings: Settings, parts: list[bytes], wanted: list[int]
-    ) -> Catalogue:
+    def _read(self, source: Path, settings: Settings, cut: _Cut, wanted: list[int]) -> Catalogue:
         """The entries of the stretches ``wanted``, read in the file with its ``@string`` and
         ``@preamble`` blocks and every other stretch blank."""
         new = self.new
@@ -556,7 +586,7 @@ class _Splicer:
         blank = 0
         for number, kind in enumerate(new.kinds):
             if kind == "s" or number in chosen:
-                pieces += ("\n" * blank, _piece(parts, number))
+                pieces += ("\n" * blank, cut.piece(number))
                 blank = 0
             else:
                 blank += new.lines[number]
