@@ -28,6 +28,7 @@ run without the cache writes; whatever could make it differ makes the run read e
 from __future__ import annotations
 
 import bisect
+import codecs
 import hashlib
 import itertools
 import json
@@ -39,7 +40,8 @@ from typing import Any
 
 from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.blocks import scan_alone, stretches
-from bib2table.bibtex.parse import parse_texts, read_text
+from bib2table.bibtex.encoding import declared
+from bib2table.bibtex.parse import MAX_INPUT_BYTES, parse_texts, read_text
 from bib2table.cache import Cache
 from bib2table.catalogue.model import UNKNOWN_MACROS, Catalogue, build_catalogue
 from bib2table.catalogue.settings import Settings, load_settings
@@ -116,14 +118,14 @@ def _key(cache: Cache, source: Path, config: Path | None, formats: Sequence[str]
 
 
 def _digests(
-    text: str, known: list[str] | None = None, known_groups: list[str] | None = None
+    parts: list[bytes], known: list[str] | None = None, known_groups: list[str] | None = None
 ) -> tuple[list[str], list[str]]:
-    """A digest of each stretch of ``text`` (the cuts of :func:`stretches`, in bytes), and of
-    each group of :data:`GROUP` stretches. Given those of an earlier text with as many
-    stretches, a group whose digest is the same keeps its stretches' digests."""
-    parts = text.encode("utf-8", "surrogatepass").split(b"\n@")
+    """A digest of each stretch (``parts``: a text's UTF-8 cut at each ``\\n@``, as
+    :func:`stretches` cuts it), and of each group of :data:`GROUP` stretches. Given those of
+    an earlier text with as many stretches, a group whose digest is the same keeps its
+    stretches' digests."""
     groups = [
-        hashlib.blake2b(b"\n@".join(parts[at : at + GROUP]), digest_size=12).hexdigest()
+        hashlib.sha256(b"\n@".join(parts[at : at + GROUP])).hexdigest()[:24]
         for at in range(0, len(parts), GROUP)
     ]
     same = known is not None and known_groups is not None and len(known) == len(parts)
@@ -133,24 +135,28 @@ def _digests(
         if same and known_groups[number] == group:  # type: ignore[index]
             digests += known[at : at + GROUP]  # type: ignore[index]
         else:
-            digests += [
-                hashlib.blake2b(part, digest_size=12).hexdigest() for part in parts[at : at + GROUP]
-            ]
+            digests += [hashlib.sha256(part).hexdigest()[:24] for part in parts[at : at + GROUP]]
     return digests, groups
 
 
-class _Pieces:
-    """The stretches of a text (see :func:`stretches`), each made when asked for."""
+def _parts(data: bytes) -> list[bytes]:
+    return data.split(b"\n@")
 
-    def __init__(self, text: str) -> None:
-        self.parts = text.split("\n@")
+
+class _Pieces:
+    """The stretches of a text (see :func:`stretches`) from its UTF-8 ``parts``, each made
+    when asked for (strictly decoded: bytes that are not UTF-8 are a ``ValueError``)."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self.parts = parts
 
     def __len__(self) -> int:
         return len(self.parts)
 
     def __getitem__(self, number: int) -> str:
         last = len(self.parts) - 1
-        return ("@" if number else "") + self.parts[number] + ("\n" if number < last else "")
+        text = self.parts[number].decode("utf-8")
+        return ("@" if number else "") + text + ("\n" if number < last else "")
 
 
 def _local(settings: Settings) -> bool:
@@ -165,6 +171,26 @@ def read_input(source: Path) -> str | None:
     except Bib2TableError:
         return None
     return text if warning is None else None
+
+
+def _input_bytes(source: Path) -> bytes | None:
+    """The input as UTF-8 whose decoding is the text a run reads, or ``None`` when it is not
+    plain UTF-8. Read as it is when it has no byte-order mark and names no other encoding
+    (then its stretches are decoded only as they are needed: the rest are the bytes the
+    snapshot was made of, by their digests); else through :func:`read_input`."""
+    try:
+        data = read_bytes(source, "input", MAX_INPUT_BYTES)
+    except Bib2TableError:
+        return None
+    plain = (
+        not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        and b"\0" not in data[:65536]
+        and declared(data) in (None, "utf-8")
+    )
+    if plain:
+        return data
+    text = read_input(source)
+    return None if text is None else text.encode("utf-8", "surrogatepass")
 
 
 def save(
@@ -195,7 +221,7 @@ def save(
         else:
             kinds.append("s")
             keys.append([])
-    digests, groups = _digests(text)
+    digests, groups = _digests(_parts(text.encode("utf-8", "surrogatepass")))
     meta: dict[str, Any] = {
         "pieces": digests,
         "groups": groups,
@@ -219,6 +245,7 @@ def save(
         if any(spans is None for spans in items.values()):
             return
         meta["items"] = items
+        meta["active"] = _active(_skeleton(page, _pairs(list(outputs[formats.index("html")].rows))))
     body = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
     try:
         key = _key(cache, source, config, formats)
@@ -283,11 +310,12 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     found = cache.snapshot(key)
     if found is None:
         raise _Miss
+    sealed = found[2]
     meta = json.loads(found[0])
     if not isinstance(meta, dict) or meta["formats"] != formats:
         raise _Miss
-    text = read_input(source)
-    if text is None:
+    data = _input_bytes(source)
+    if data is None:
         raise _Miss
     body = found[1].decode("utf-8", "surrogatepass")
     lengths = meta["lengths"]
@@ -300,9 +328,10 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     problems = [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
     order: list[str] = meta["order"]
     rows: list[list[int]] = meta["rows"]
-    pieces = _Pieces(text)
+    parts = _parts(data)
+    pieces = _Pieces(parts)
     old = meta["pieces"]
-    digests, groups = _digests(text, old, meta["groups"])
+    digests, groups = _digests(parts, old, meta["groups"])
     if len(digests) != len(old) or len(pieces) != len(old):
         raise _Miss
     changed = [n for n, (a, b) in enumerate(zip(digests, old, strict=True)) if a != b]
@@ -312,7 +341,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     # compared with what this code writes around it.
     remade = changed or _last_entry(meta)
     edits: list[list[tuple[int, int, str]]] = [[] for _ in formats]
-    _changes(source, config, meta, pieces, remade, formats, texts, edits)
+    _changes(cache, source, config, meta, sealed, pieces, remade, formats, texts, edits)
     outputs = []
     new_rows: list[list[int]] = []
     items: dict[str, list[int]] = dict(meta.get("items", {}))
@@ -323,7 +352,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
             items = {k: _shifted(v, shift) for k, v in items.items()}
         new_rows.append(spans)
         outputs.append(Output(name, spliced, tuple(spans)))
-    _check(outputs, new_rows, items, len(order))
+    _check(outputs, new_rows, items, len(order), sealed)
     meta.update(
         pieces=digests,
         groups=groups,
@@ -341,9 +370,11 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
 
 
 def _changes(
+    cache: Cache,
     source: Path,
     config: Path | None,
     meta: dict[str, Any],
+    sealed: bool,
     pieces: _Pieces,
     changed: list[int],
     formats: list[str],
@@ -402,7 +433,7 @@ def _changes(
     for number, name in enumerate(formats):
         ids = {id(e): id(e).to_bytes(8, "little") for e in made.entries}
         rows = Rows(lambda entry, ids=ids: ids.get(id(entry)))  # type: ignore[misc]
-        rendered = Renderer(FORMATS[name]).render(made, rows)
+        rendered = Renderer(FORMATS[name], cache=cache).render(made, rows)
         fresh = [p for p, is_row in zip(rendered.pieces, rendered.rows, strict=True) if is_row]
         if len(fresh) != len(names) or not all_fit(fresh, name):
             raise _Miss
@@ -417,11 +448,13 @@ def _changes(
         if name == "html":
             page = texts[number]
             new_page = rendered.text
-            if not _same_frame(_skeleton(page, _pairs(spans)), rendered.without_rows(STAND_IN)):
+            # A sealed snapshot's skeleton was counted when it was kept.
+            active = meta["active"] if sealed else _active(_skeleton(page, _pairs(spans)))
+            if not _same_frame(page, active, rendered.without_rows(STAND_IN)):
                 raise _Miss
             for script in _SCRIPT:
                 old_spans = meta["items"][script]
-                old_data = _head(page, script, old_spans[0] if old_spans else None)
+                old_data = _head(page, script, old_spans[0] if old_spans else None, sealed)
                 new_data = _head(new_page, script)
                 for n, key in enumerate(names):
                     at = where[key]
@@ -440,7 +473,10 @@ def _changes(
                             old_data["strings"][k] != new_data["strings"][k] for k in item[1]
                         ):
                             raise _Miss
-                    edits[number].append((start, end, str(script_json(item))))
+                    text = str(script_json(item))
+                    if "<" in text:
+                        raise _Miss  # the page's data never holds markup (see script_json)
+                    edits[number].append((start, end, text))
 
 
 def _last_entry(meta: dict[str, Any]) -> list[int]:
@@ -460,24 +496,36 @@ _ACTIVE = re.compile(
 )
 
 
-def _same_frame(page: str, fresh: str) -> bool:
-    """Whether ``page`` (the snapshot's skeleton) has the head ``fresh`` (a page rendered now)
-    has, with its policy, and as many active elements of each kind."""
+def _active(skeleton: str) -> list[str]:
+    """The active elements of a page's skeleton (its rows left out), by kind, sorted."""
+    return sorted(m.lower() for m in _ACTIVE.findall(skeleton))
+
+
+def _same_frame(page: str, active: list[str], fresh: str) -> bool:
+    """Whether ``page`` (the snapshot's page, whose skeleton has the ``active`` elements) has
+    the head ``fresh`` (a page rendered now) has, with its policy, and as many active elements
+    of each kind."""
     end, fresh_end = page.find("</head>"), fresh.find("</head>")
     if end < 0 or page[:end] != fresh[:fresh_end]:
         return False
-    counted = [m.lower() for m in _ACTIVE.findall(page)]
-    return sorted(counted) == sorted(m.lower() for m in _ACTIVE.findall(fresh))
+    return active == _active(fresh)
 
 
 def _problems(meta: dict[str, Any]) -> list[Problem]:
     return [Problem(f, line, k, m, Severity(s)) for f, line, k, m, s in meta["problems"]]
 
 
-def _head(page: str, name: str, first: int | None = None) -> dict[str, Any]:
+def _head(page: str, name: str, first: int | None = None, sealed: bool = False) -> dict[str, Any]:
     """The JSON of the page's script ``name``; with ``first``, where its first entry starts,
-    only what comes before the entries."""
-    where = _script(page, name)
+    only what comes before the entries. In a ``sealed`` page (checked whole when it was
+    kept) the script is looked for just before ``first``."""
+    if sealed and first is not None:
+        start = page.rfind(_SCRIPT[name], 0, first)
+        if start < 0:
+            raise _Miss
+        where: tuple[int, int] | None = (start + len(_SCRIPT[name]), first)
+    else:
+        where = _script(page, name)
     if where is None:
         raise _Miss
     if first is not None and where[0] < first <= where[1]:
@@ -548,10 +596,16 @@ def _shifted(spans: list[int], shift: list[tuple[int, int]]) -> list[int]:
 
 
 def _check(
-    outputs: list[Output], rows: list[list[int]], items: dict[str, list[int]], count: int
+    outputs: list[Output],
+    rows: list[list[int]],
+    items: dict[str, list[int]],
+    count: int,
+    sealed: bool,
 ) -> None:
     """The snapshot's outputs follow the rules a fresh run's do: rows in their format's strict
-    form, the page's skeleton passes the page check, its links the link rules."""
+    form, the page's skeleton passes the page check, its links the link rules. A ``sealed``
+    snapshot was checked so by this user's run when it was kept, and the rows and items put in
+    it now were checked as they were made: only where they went is checked again."""
     from bib2table.outputs.clean import all_fit, check_assembled
 
     every = [_pairs(spans) for spans in rows]
@@ -574,15 +628,14 @@ def _check(
         for start in range(0, count, _CHUNK)
     ]
     # Many rows: checked on two cores.
-    if not all(map_in_halves(fits, chunks, minimum=8)):
+    if not sealed and not all(map_in_halves(fits, chunks, minimum=8)):
         raise _Miss
     for output, pairs in zip(outputs, every, strict=True):
         text = output.text
         if output.format == "html":
-            skeleton = _skeleton(text, pairs)
-            if check_assembled(text, skeleton, True):
+            if not sealed and check_assembled(text, _skeleton(text, pairs), True):
                 raise _Miss
-            for script in _SCRIPT:
+            for script in () if sealed else _SCRIPT:  # (a sealed page's were checked whole)
                 where = _script(text, script)
                 if where is None or text.find("<", *where) >= 0:
                     raise _Miss  # the page's data never holds markup (see script_json)
