@@ -263,7 +263,7 @@ class Cache:
         return (
             meta,
             body,
-            self._sealed(seal, b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body),
+            self.is_sealed(seal, b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body),
         )
 
     def code(self, key: bytes) -> bytes | None:
@@ -278,7 +278,7 @@ class Cache:
             return None
         if row is None or not isinstance(row[0], bytes):
             return None
-        if not self._sealed(row[1], b"code", key, row[0]):
+        if not self.is_sealed(row[1], b"code", key, row[0]):
             return None
         if row[2] != _today():
             self._touched["code"].append(key)
@@ -288,7 +288,7 @@ class Cache:
         """Keep a compiled template for :meth:`save` (sealed, when there is a secret)."""
         self._code[key] = code
 
-    def _seal(self, *parts: bytes) -> bytes | None:
+    def seal(self, *parts: bytes) -> bytes | None:
         """The seal of ``parts`` with this code's stamp, or ``None`` without a secret (made
         now when there is none yet)."""
         secret = self._key(create=True)
@@ -300,11 +300,11 @@ class Cache:
             hasher.update(part)
         return hasher.digest()
 
-    def _sealed(self, seal: object, *parts: bytes) -> bool:
+    def is_sealed(self, seal: object, *parts: bytes) -> bool:
         """Whether ``seal`` is the seal of ``parts`` made with this user's secret."""
         if not isinstance(seal, bytes) or self._key(create=False) is None:
             return False
-        made = self._seal(*parts)
+        made = self.seal(*parts)
         return made is not None and hmac.compare_digest(made, seal)
 
     def _key(self, create: bool) -> bytes | None:
@@ -342,13 +342,13 @@ class Cache:
             return
         sealed_code = []
         for key, value in code.items():
-            seal = self._seal(b"code", key, value)
+            seal = self.seal(b"code", key, value)
             if seal is not None:  # a compiled template is only ever loaded sealed
                 sealed_code.append((key, value, seal, _today()))
         snapshot_row = None
         if snapshot is not None:
             key, meta, body = snapshot
-            seal = self._seal(b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body)
+            seal = self.seal(b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body)
             snapshot_row = (key, meta, body, seal, _today())
         db = self._connect(create=True)
         if db is None:
