@@ -113,11 +113,16 @@ def secret_path() -> Path:
 
 #: The secret's length in bytes.
 SECRET_BYTES = 32
+#: Whether files have an owner and permission bits to check the secret's file by.
+_POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW")
 
 
 def _read_secret(path: Path) -> bytes | None:
     """The secret in ``path``: a regular file (not a link) of the user's own, readable and
-    writable by nobody else, of :data:`SECRET_BYTES` bytes; else ``None``."""
+    writable by nobody else, of :data:`SECRET_BYTES` bytes; else ``None`` (always where the
+    system cannot say who owns a file and who may read it)."""
+    if not _POSIX:
+        return None
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
@@ -143,7 +148,7 @@ def _make_secret(path: Path) -> bytes | None:
     """The secret in ``path``, made first when there is none (by whichever of several
     concurrent runs links its new file there first); ``None`` when it cannot be made."""
     found = _read_secret(path)
-    if found is not None or path.exists() or path.is_symlink():
+    if found is not None or not _POSIX or path.exists() or path.is_symlink():
         return found
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
