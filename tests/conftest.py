@@ -25,6 +25,8 @@ def _isolate(
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    # The secret that seals cache values: each test its own, outside its HOME.
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
     monkeypatch.delenv("BIB2TABLE_CACHE_DIR", raising=False)
     monkeypatch.chdir(home)
     yield

@@ -14,7 +14,13 @@ the built-in templates, and bibtexparser's own modules — so a changed reader, 
 never meets an old value; values of other versions age out unused.
 
 A value is plain JSON, and the module that reads it checks its shape (and, for links, that they
-are still safe) before using it: a value that does not fit is a miss. A database that SQLite
+are still safe) before using it: a value that does not fit is a miss. Kept outputs and compiled
+templates are sealed as they are written: a keyed digest made with a secret of the user's that
+lives outside the cache folder (:func:`secret_path`, readable by the user only). A sealed value
+was checked by this user's own run when it was written and is used as it is; a kept output that
+is not sealed (copied from elsewhere, restored by a CI cache, edited, or written with no secret
+at hand) is checked in full like any other value, and a compiled template that is not sealed is
+never loaded: it is compiled again. A database that SQLite
 finds damaged (truncated, garbage, malformed) is deleted and built anew; one that is locked for
 long, read-only or on a full disk is left alone for this run. So the cache can only save time,
 never change an output or stop a run. Writes happen once per run, in one transaction, and only
@@ -28,9 +34,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import json
 import os
+import secrets
 import sqlite3
+import stat
 import time
 from collections.abc import Iterable, Iterator
 from importlib.util import find_spec
@@ -40,8 +49,10 @@ from typing import Any
 from bib2table.version import __version__
 
 #: The database's layout; another number means the tables are made anew.
-SCHEMA = 2
+SCHEMA = 3
 TABLES = ("blocks", "entries", "fragments")
+#: Tables of whole values: kept outputs and compiled templates.
+_OTHER_TABLES = ("snapshots", "code")
 #: Tables whose values are plain text rather than JSON.
 TEXT_TABLES = frozenset({"fragments"})
 #: Rows not used for this many days are removed (at most once a day).
@@ -92,6 +103,75 @@ def default_folder() -> Path:
     return Path(base) / "bib2table"
 
 
+def secret_path() -> Path:
+    """Where the secret that seals values lives: ``$XDG_STATE_HOME/bib2table/cache-key``, else
+    ``~/.local/state/bib2table/cache-key`` — never in the cache folder, so that a cache folder
+    copied from elsewhere or restored by a CI cache brings no seal this user's runs accept."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "bib2table" / "cache-key"
+
+
+#: The secret's length in bytes.
+SECRET_BYTES = 32
+#: Whether files have an owner and permission bits to check the secret's file by.
+_POSIX = hasattr(os, "geteuid") and hasattr(os, "O_NOFOLLOW")
+
+
+def _read_secret(path: Path) -> bytes | None:
+    """The secret in ``path``: a regular file (not a link) of the user's own, readable and
+    writable by nobody else, of :data:`SECRET_BYTES` bytes; else ``None`` (always where the
+    system cannot say who owns a file and who may read it)."""
+    if not _POSIX:
+        return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (
+            not stat.S_ISREG(info.st_mode)
+            or info.st_uid != os.geteuid()
+            or info.st_mode & 0o077
+            or info.st_size != SECRET_BYTES
+        ):
+            return None
+        data = os.read(fd, SECRET_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) == SECRET_BYTES else None
+
+
+def _make_secret(path: Path) -> bytes | None:
+    """The secret in ``path``, made first when there is none (by whichever of several
+    concurrent runs links its new file there first); ``None`` when it cannot be made."""
+    found = _read_secret(path)
+    if found is not None or not _POSIX or path.exists() or path.is_symlink():
+        return found
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return None
+    try:
+        try:
+            os.write(fd, secrets.token_bytes(SECRET_BYTES))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)  # never replaces a secret another run made meanwhile
+    except OSError:
+        return None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(draft)
+    return _read_secret(path)
+
+
 def digest(*parts: object) -> str:
     """A content digest (hex) of the parts: strings as they are, anything else by repr."""
     hasher = hashlib.blake2b(digest_size=20)
@@ -123,6 +203,11 @@ class Cache:
         self.hits: dict[str, int] = dict.fromkeys(TABLES, 0)
         self.misses: dict[str, int] = dict.fromkeys(TABLES, 0)
         self._snapshot: tuple[bytes, str, bytes] | None = None
+        self._code: dict[bytes, bytes] = {}
+        #: kept outputs and compiled templates this run used, by table
+        self._touched: dict[str, list[bytes]] = {table: [] for table in _OTHER_TABLES}
+        self._secret: bytes | None = None
+        self._secret_read = False
 
     # -- keys and values
 
@@ -161,20 +246,85 @@ class Cache:
         else:
             self.new[table][key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    def snapshot(self, key: bytes) -> tuple[str, bytes] | None:
-        """The snapshot kept under ``key`` (see :mod:`bib2table.snapshot`): its description
-        and its body, or ``None``."""
+    def snapshot(self, key: bytes) -> tuple[str, bytes, bool] | None:
+        """The snapshot kept under ``key`` (see :mod:`bib2table.snapshot`): its description,
+        its body and whether it is sealed (this user's run checked it as it wrote it), or
+        ``None``."""
         db = self._connect(create=False)
         if db is None:
             return None
         try:
-            row = db.execute("SELECT meta, body FROM snapshots WHERE key = ?", (key,)).fetchone()
+            row = db.execute(
+                "SELECT meta, body, seal, used FROM snapshots WHERE key = ?", (key,)
+            ).fetchone()
         except sqlite3.Error as exc:
             self._failed(exc)
             return None
         if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
             return None
-        return row[0], row[1]
+        meta, body, seal, used = row
+        if used != _today():
+            self._touched["snapshots"].append(key)
+        return (
+            meta,
+            body,
+            self.is_sealed(seal, b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body),
+        )
+
+    def code(self, key: bytes) -> bytes | None:
+        """The compiled template kept under ``key``, only when it is sealed."""
+        db = self._connect(create=False)
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT value, seal, used FROM code WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return None
+        if row is None or not isinstance(row[0], bytes):
+            return None
+        if not self.is_sealed(row[1], b"code", key, row[0]):
+            return None
+        if row[2] != _today():
+            self._touched["code"].append(key)
+        return row[0]
+
+    def keep_code(self, key: bytes, code: bytes) -> None:
+        """Keep a compiled template for :meth:`save` (sealed, when there is a secret)."""
+        self._code[key] = code
+
+    def seal(self, *parts: bytes) -> bytes | None:
+        """The seal of ``parts`` with this code's stamp, or ``None`` without a secret (made
+        now when there is none yet)."""
+        secret = self._key(create=True)
+        if secret is None:
+            return None
+        hasher = hmac.new(secret, self.stamp, "sha256")  # (SHA-256 has machine instructions)
+        for part in parts:
+            hasher.update(len(part).to_bytes(8, "little"))
+            hasher.update(part)
+        return hasher.digest()
+
+    def is_sealed(self, seal: object, *parts: bytes) -> bool:
+        """Whether ``seal`` is the seal of ``parts`` made with this user's secret."""
+        if not isinstance(seal, bytes) or self._key(create=False) is None:
+            return False
+        made = self.seal(*parts)
+        return made is not None and hmac.compare_digest(made, seal)
+
+    def _key(self, create: bool) -> bytes | None:
+        """This user's secret (see :func:`secret_path`); ``None`` when there is none or it
+        would be inside the cache folder."""
+        if self._secret is None and (create or not self._secret_read):
+            self._secret_read = True
+            path = secret_path()
+            try:
+                inside = path.resolve().is_relative_to(self.folder.resolve())
+            except (OSError, RuntimeError):
+                inside = True
+            if not inside:
+                self._secret = _make_secret(path) if create else _read_secret(path)
+        return self._secret
 
     def keep_snapshot(self, key: bytes, meta: str, body: bytes) -> None:
         """Keep a snapshot for :meth:`save`, replacing the one under ``key``."""
@@ -190,8 +340,21 @@ class Cache:
         """Write this run's new values, and mark the old ones it used, in one transaction."""
         rows = {t: [(k, v, _today()) for k, v in self.new[t].items()] for t in TABLES}
         snapshot, self._snapshot = self._snapshot, None
-        if not any(rows.values()) and not any(self.used.values()) and snapshot is None:
+        code, self._code = self._code, {}
+        touched = {t: keys for t, keys in self._touched.items() if keys}
+        self._touched = {table: [] for table in _OTHER_TABLES}
+        if not (any(rows.values()) or any(self.used.values()) or snapshot or code or touched):
             return
+        sealed_code = []
+        for key, value in code.items():
+            seal = self.seal(b"code", key, value)
+            if seal is not None:  # a compiled template is only ever loaded sealed
+                sealed_code.append((key, value, seal, _today()))
+        snapshot_row = None
+        if snapshot is not None:
+            key, meta, body = snapshot
+            seal = self.seal(b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body)
+            snapshot_row = (key, meta, body, seal, _today())
         db = self._connect(create=True)
         if db is None:
             return
@@ -208,10 +371,20 @@ class Cache:
                         f"UPDATE {table} SET used = ? WHERE key = ?",
                         [(_today(), k) for k in self.used[table]],
                     )
-            if snapshot is not None:
+            if snapshot_row is not None:
                 db.execute(
-                    "INSERT OR REPLACE INTO snapshots(key, meta, body, used) VALUES (?, ?, ?, ?)",
-                    (*snapshot, _today()),
+                    "INSERT OR REPLACE INTO snapshots(key, meta, body, seal, used) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    snapshot_row,
+                )
+            if sealed_code:
+                db.executemany(
+                    "INSERT OR REPLACE INTO code(key, value, seal, used) VALUES (?, ?, ?, ?)",
+                    sealed_code,
+                )
+            for table, keys in touched.items():
+                db.executemany(
+                    f"UPDATE {table} SET used = ? WHERE key = ?", [(_today(), k) for k in keys]
                 )
             self._collect(db)
             db.execute("COMMIT")
@@ -290,7 +463,7 @@ class Cache:
         if version == SCHEMA:
             return
         db.execute("BEGIN IMMEDIATE")
-        for table in (*TABLES, "snapshots", "meta"):
+        for table in (*TABLES, *_OTHER_TABLES, "meta"):
             db.execute(f"DROP TABLE IF EXISTS {table}")
         for table in TABLES:
             db.execute(
@@ -299,7 +472,11 @@ class Cache:
             )
         db.execute(
             "CREATE TABLE snapshots (key BLOB PRIMARY KEY, meta TEXT NOT NULL, "
-            "body BLOB NOT NULL, used INTEGER NOT NULL)"
+            "body BLOB NOT NULL, seal BLOB, used INTEGER NOT NULL)"
+        )
+        db.execute(
+            "CREATE TABLE code (key BLOB PRIMARY KEY, value BLOB NOT NULL, "
+            "seal BLOB NOT NULL, used INTEGER NOT NULL)"
         )
         db.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL)")
         db.execute(f"PRAGMA user_version = {SCHEMA}")
@@ -312,7 +489,7 @@ class Cache:
         row = db.execute("SELECT value FROM meta WHERE name = 'collected'").fetchone()
         if row is not None and row[0] >= today:
             return
-        for table in (*TABLES, "snapshots"):
+        for table in (*TABLES, *_OTHER_TABLES):
             db.execute(f"DELETE FROM {table} WHERE used < ?", (today - KEEP_DAYS,))
         db.execute("INSERT OR REPLACE INTO meta(name, value) VALUES ('collected', ?)", (today,))
 

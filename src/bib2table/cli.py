@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -545,6 +544,8 @@ def _stale_section(loaded: Loaded, job: _Job, selection: Selection) -> list[Prob
     catalogue = choose(loaded, selection)
     outputs = render_all(loaded, catalogue, job.formats, job.template)
     inputs = [str(s) for s in job.sources]
+    import shlex
+
     command = shlex.join(["bib2table", *inputs, *_rebuild_options(job, selection)])
     found = [p for p in catalogue.problems if p not in loaded.catalogue.problems]
     problem = stale(job.update, outputs[0].text, command)

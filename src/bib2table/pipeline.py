@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING
 
 from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
-from bib2table.catalogue.csvread import read_csv
 from bib2table.catalogue.model import Catalogue, build_catalogue
-from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, candidates, load_settings
 from bib2table.errors import Bib2TableError, InputError, TemplateError
 from bib2table.workers import MINIMUM, map_in_halves
 
 if TYPE_CHECKING:
+    from bib2table.catalogue.selection import Selection
     from bib2table.outputs.render import Rendered, Renderer, Rows
 
 #: Told, now and then, what a long run is doing.
@@ -129,6 +128,8 @@ def load(
     say = progress or (lambda _: None)
     say("reading " + ", ".join(s.name for s in sources))
     if is_spreadsheet(first) and len(sources) == 1:
+        from bib2table.catalogue.csvread import read_csv
+
         parsed = read_csv(first, settings, encoding, str(first), store)
     elif any(is_spreadsheet(s) for s in sources):
         raise InputError("a spreadsheet (.csv) is read on its own: give it as the only INPUT")
@@ -169,6 +170,8 @@ def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
     (a ``--category`` that names nothing)."""
     if not selection:
         return loaded.catalogue
+    from bib2table.catalogue.selection import select
+
     return select(loaded.catalogue, selection, loaded.settings.keyword_hierarchy)
 
 
@@ -191,7 +194,9 @@ def render_all(
 
     (progress or (lambda _: None))("writing " + ", ".join(formats))
     store = loaded.cache
-    renderers = {name: Renderer(FORMATS[name], template) for name in formats if name != "bib"}
+    renderers = {
+        name: Renderer(FORMATS[name], template, store) for name in formats if name != "bib"
+    }
     rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
 
     def output(name: str) -> tuple[Output, dict[bytes, str]]:

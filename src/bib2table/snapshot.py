@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any
 
 from bib2table.bibtex.biblatex import links_entries
-from bib2table.bibtex.encoding import decode_file
+from bib2table.bibtex.encoding import declared
 from bib2table.bibtex.parse import MAX_INPUT_BYTES, parse_texts, read_text
 from bib2table.cache import Cache
 from bib2table.catalogue.cite import CiteItems
@@ -174,7 +174,7 @@ class _Cut:
     def piece(self, number: int) -> str:
         """The stretch ``number`` as text, as :func:`stretches` gives it."""
         start, end = self._bounds(number)
-        return str(self.view[start:end], "utf-8", "surrogatepass")
+        return str(self.view[start:end], "utf-8")  # strictly: not UTF-8 is a ValueError
 
     def lines(self, number: int) -> int:
         """How many lines end in stretch ``number``."""
@@ -182,7 +182,7 @@ class _Cut:
 
 
 def _digest(part: bytes | memoryview) -> str:
-    return hashlib.blake2b(part, digest_size=12).hexdigest()
+    return hashlib.sha256(part).hexdigest()[:24]
 
 
 def _groups(cut: _Cut, backward: bool = False) -> Iterator[str]:
@@ -233,15 +233,23 @@ def read_input(source: Path) -> str | None:
 
 
 def _input_bytes(source: Path) -> bytes | None:
-    """The input's text as a run reads it, in UTF-8; ``None`` when it is not plain UTF-8."""
+    """The input as UTF-8 whose decoding is the text a run reads, or ``None`` when it is not
+    plain UTF-8. Read as it is when it has no byte-order mark and names no other encoding
+    (then its stretches are decoded only as they are needed: the rest are the bytes the
+    snapshot was made of, by their digests); else through :func:`read_input`."""
     try:
         data = read_bytes(source, "input", MAX_INPUT_BYTES)
-        text, warning = decode_file(data, source, None)
     except Bib2TableError:
         return None
-    if warning is not None:
-        return None
-    return text.encode("utf-8", "surrogatepass") if data.startswith(codecs.BOM_UTF8) else data
+    plain = (
+        not data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+        and b"\0" not in data[:65536]
+        and declared(data) in (None, "utf-8")
+    )
+    if plain:
+        return data
+    text = read_input(source)
+    return None if text is None else text.encode("utf-8", "surrogatepass")
 
 
 def save(
@@ -367,6 +375,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     found = cache.snapshot(key)
     if found is None:
         raise _Miss
+    sealed = found[2]
     meta = json.loads(found[0])
     if not isinstance(meta, dict) or meta["version"] != VERSION or meta["formats"] != formats:
         raise _Miss
@@ -385,7 +394,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     settings = load_settings(source, config)
     if not _local(settings):
         raise _Miss
-    splicer = _Splicer(source, meta, settings, old, new, change, cut)
+    splicer = _Splicer(cache, source, meta, settings, old, new, change, cut)
     body = found[1].decode("utf-8", "surrogatepass")
     del found
     lengths = meta["lengths"]
@@ -399,7 +408,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     del body
     rows = [list(o.rows) for o in outputs]
     scripts = outputs[formats.index("html")].scripts if "html" in formats else {}
-    _check(outputs, rows, {name: list(p.items) for name, p in scripts.items()}, splicer.total)
+    _check(outputs, rows, scripts, splicer.total, sealed)
     meta.update(
         pieces=digests,
         kinds=new.kinds,
@@ -474,6 +483,7 @@ class _Splicer:
 
     def __init__(
         self,
+        cache: Cache,
         source: Path,
         meta: dict[str, Any],
         settings: Settings,
@@ -482,7 +492,7 @@ class _Splicer:
         change: Diff,
         cut: _Cut,
     ) -> None:
-        self.meta = meta
+        self.cache, self.meta = cache, meta
         self.old, self.new, self.change = old, new, change
         self.total = new.rows[-1]
         if not self.total or old.rows[-1] != len(meta["keywords"]):
@@ -668,7 +678,8 @@ class _Splicer:
             raise _Miss
         frame = self._frame(old_text if name == "html" else None)
         ids = {id(e): id(e).to_bytes(8, "little") for e in frame.entries}
-        rendered = Renderer(FORMATS[name]).render(frame, Rows(lambda e: ids.get(id(e))))
+        renderer = Renderer(FORMATS[name], cache=self.cache)
+        rendered = renderer.render(frame, Rows(lambda e: ids.get(id(e))))
         pieces = rendered.pieces
         starts = list(itertools.accumulate((len(p) for p in pieces), initial=0))
         row_pieces = [n for n, is_row in enumerate(rendered.rows) if is_row]
@@ -935,7 +946,10 @@ class _Names:
     def written(value: Any) -> str:
         from bib2table.catalogue.cite import script_json
 
-        return str(script_json(value))
+        text = str(script_json(value))
+        if "<" in text:
+            raise _Miss  # the page's data never holds markup (see script_json)
+        return text
 
 
 class _Text:
@@ -995,11 +1009,17 @@ def _script(page: str, name: str) -> tuple[int, int] | None:
 
 
 def _check(
-    outputs: list[Output], rows: list[list[int]], items: dict[str, list[int]], count: int
+    outputs: list[Output],
+    rows: list[list[int]],
+    scripts: dict[str, Placed],
+    count: int,
+    sealed: bool,
 ) -> None:
     """The snapshot's outputs follow the rules a fresh run's do: rows in their format's strict
     form, one after another, the page's skeleton passes the page check, its links the link
-    rules."""
+    rules, its data holds no markup. A ``sealed`` snapshot was checked so by this user's run
+    when it was kept, and the rows and items put in it now were checked as they were made: its
+    kept rows and data are not checked again (the page around the rows, rendered now, is)."""
     from bib2table.outputs.clean import STAND_IN, all_fit, check_assembled
 
     for output, spans in zip(outputs, rows, strict=True):
@@ -1021,7 +1041,7 @@ def _check(
         for start in range(0, count, _CHUNK)
     ]
     # Many rows: checked on two cores.
-    if not all(map_in_halves(fits, chunks, minimum=8)):
+    if not sealed and not all(map_in_halves(fits, chunks, minimum=8)):
         raise _Miss
     for output, spans in zip(outputs, rows, strict=True):
         text = output.text
@@ -1031,9 +1051,17 @@ def _check(
         # data never holds markup (see script_json), so what the parser sees is the same.
         cuts = [(spans[0], spans[-1], STAND_IN)]
         for script in _SCRIPTS:
-            where = _script(text, script)
-            if where is None or text.find("<", *where) >= 0:
-                raise _Miss
+            if sealed:
+                placed = scripts[script]
+                where = (placed.start, placed.end)
+                before = text[placed.start - len(_OPENING[script]) : placed.start]
+                if before != _OPENING[script] or not text.startswith("</script>", placed.end):
+                    raise _Miss
+            else:
+                found = _script(text, script)
+                if found is None or text.find("<", *found) >= 0:
+                    raise _Miss
+                where = found
             cuts.append((*where, ""))
         cuts.sort()
         skeleton: list[str] = []
@@ -1046,5 +1074,5 @@ def _check(
         skeleton.append(text[at:])
         if check_assembled(text, "".join(skeleton), True):
             raise _Miss
-        if any(len(spans_of) != 2 * count for spans_of in items.values()):
+        if any(len(placed.items) != 2 * count for placed in scripts.values()):
             raise _Miss

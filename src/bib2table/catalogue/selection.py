@@ -9,7 +9,6 @@ with the closest one, since it is most likely a typo.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,6 +112,8 @@ def _unmatched(catalogue: Catalogue, categories: Iterable[str], paths: Vocabular
     for name in categories:
         if paths.path(name) in known:
             continue
+        import difflib
+
         close = difflib.get_close_matches(paths.path(name), sorted(known), n=1, cutoff=0.6)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         message = f"--category {name!r} is no keyword or category of the catalogue{hint}"

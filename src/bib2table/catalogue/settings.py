@@ -17,7 +17,6 @@ A settings file may come from a stranger's pull request, so it is data: a path i
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +180,8 @@ def read_settings(path: Path, required: bool) -> Settings:
     text = read_utf8(path, "settings file", MAX_SMALL_BYTES, SettingsError)
     if path.name == PYPROJECT and not required and "bib2table" not in text:
         return Settings()
+    import tomllib  # (only a run with a settings file needs it)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -30,19 +30,19 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.bccache
 import jinja2.meta
 import jinja2.runtime
 from jinja2.loaders import split_template_path
 from markupsafe import Markup
 
+from bib2table.cache import Cache
 from bib2table.catalogue import cite, pagedata
 from bib2table.catalogue.cite import Script
 from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.errors import TemplateError
 from bib2table.files import MAX_SMALL_BYTES, confined, read_utf8
 from bib2table.outputs.clean import markdown_to_html
-from bib2table.outputs.csljson import csl_items, csl_json
-from bib2table.outputs.listing import sections
 from bib2table.outputs.mathml import cell_html
 
 
@@ -114,8 +114,31 @@ class FolderLoader(jinja2.BaseLoader):
         return source, str(path), lambda: path.exists() and path.stat().st_mtime_ns == mtime
 
 
-def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Environment:
-    """A fresh environment for one format, with its filters; nothing global to reset."""
+class SealedCode(jinja2.BytecodeCache):
+    """Compiled templates kept in the cache (see :meth:`Cache.code`): one is loaded only when
+    it carries this user's seal, so that nothing from a cache folder copied from elsewhere is
+    ever run; jinja2 itself compiles a template anew when its source or Python changed."""
+
+    def __init__(self, cache: Cache) -> None:
+        self.cache = cache
+
+    def _key(self, bucket: jinja2.bccache.Bucket) -> bytes:
+        return self.cache.key("template", bucket.key)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.cache.code(self._key(bucket))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.cache.keep_code(self._key(bucket), bucket.bytecode_to_string())
+
+
+def make_environment(
+    fmt: Format, user_folder: Path | None = None, cache: Cache | None = None
+) -> jinja2.Environment:
+    """A fresh environment for one format, with its filters; nothing global to reset. With
+    ``cache``, compiled templates are kept in it (see :class:`SealedCode`)."""
     builtin = FolderLoader(builtin_templates())
     loaders: list[jinja2.BaseLoader] = []
     if user_folder is not None:
@@ -128,6 +151,7 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
+        bytecode_cache=SealedCode(cache) if cache is not None else None,
     )
     env.filters.update(
         markdown=markdown_to_html,
@@ -142,12 +166,30 @@ def make_environment(fmt: Format, user_folder: Path | None = None) -> jinja2.Env
         cell_html=cell_html,
         row_links=cite.row_links,
         page_data=pagedata.page_data,
-        csl_json=csl_json,
-        csl_items=csl_items,
-        sections=sections,
+        csl_json=_csl_json,
+        csl_items=_csl_items,
+        sections=_sections,
     )
     env.globals.update(year_chart=cite.year_chart)
     return env
+
+
+def _csl_json(*args: Any, **options: Any) -> Any:
+    from bib2table.outputs.csljson import csl_json
+
+    return csl_json(*args, **options)
+
+
+def _csl_items(*args: Any, **options: Any) -> Any:
+    from bib2table.outputs.csljson import csl_items
+
+    return csl_items(*args, **options)
+
+
+def _sections(*args: Any, **options: Any) -> Any:
+    from bib2table.outputs.listing import sections
+
+    return sections(*args, **options)
 
 
 @dataclass
@@ -201,10 +243,12 @@ class Rendered:
 class Renderer:
     """One format's template, loaded once: renders catalogues, reusing kept rows."""
 
-    def __init__(self, fmt: Format, template: Path | None = None) -> None:
+    def __init__(
+        self, fmt: Format, template: Path | None = None, cache: Cache | None = None
+    ) -> None:
         self.format = fmt
         real = template.resolve() if template else None
-        self.env = make_environment(fmt, real.parent if real else None)
+        self.env = make_environment(fmt, real.parent if real else None, cache)
         self.name = real.name if real else fmt.template
         self.custom = template is not None
         with _template_errors(self.name):

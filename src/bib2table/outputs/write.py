@@ -20,7 +20,6 @@ import contextlib
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,6 +173,8 @@ def _stage(plan: _Plan, text: str) -> str:
     """Write ``text`` to a new temporary file in the folder of the file it will replace."""
     final = plan.final
     try:
+        import tempfile  # (its imports cost a run that writes nothing)
+
         handle, temporary = tempfile.mkstemp(
             prefix=f".{final.name}.", suffix=".tmp", dir=final.parent
         )
