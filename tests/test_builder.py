@@ -245,3 +245,37 @@ def test_each_entry_sees_the_string_values_defined_before_it(tmp_path: Path) -> 
         assert served(outcome) == fresh(source)
         csv = served(outcome)["/refs.csv"]
         assert b"First" in csv and b"Second" in csv and title.encode() in csv
+
+
+def test_a_string_moved_below_an_entry_that_uses_it_is_built_in_full(tmp_path: Path) -> None:
+    """The entry above no longer sees the value: only a full build says so (an undefined
+    @string), as a fresh run does."""
+    bib = Bib()
+    for n in range(6):
+        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, True)
+    source = write(tmp_path / "refs.bib", bib.text())
+    preview = Preview(source, FORMATS, cache=False)
+    builder = Builder(source)
+    rebuild(preview, None, builder)
+    string, *entries = bib.text().split("\n@")
+    moved = "@" + "\n@".join([entries[0], string.lstrip("@"), *entries[1:]])
+    source.write_text(moved, encoding="utf-8")
+    outcome = rebuild(preview, None, builder)
+    assert outcome.patch is None
+    assert served(outcome) == fresh(source)
+    assert b"undefined @string" not in served(outcome)["/refs.csv"]  # (warnings go elsewhere)
+
+
+def test_an_entry_added_above_the_strings_is_built_in_full(tmp_path: Path) -> None:
+    bib = Bib()
+    for n in range(6):
+        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, True)
+    source = write(tmp_path / "refs.bib", bib.text())
+    preview = Preview(source, FORMATS, cache=False)
+    builder = Builder(source)
+    rebuild(preview, None, builder)
+    added = "@article{first,\n  title = {Above},\n  journal = jt,\n  year = 2001\n}\n\n"
+    source.write_text(added + bib.text(), encoding="utf-8")
+    outcome = rebuild(preview, None, builder)
+    assert outcome.patch is None
+    assert served(outcome) == fresh(source)

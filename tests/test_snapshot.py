@@ -404,3 +404,20 @@ def test_a_file_read_as_utf8_is_spliced_and_one_that_is_not_is_read_in_full(
     source.write_bytes(start.replace(b"\xef\xbb\xbf", b"") + bib.text().encode("cp1252"))
     assert snapshot.splice(Cache(), source, None, FORMATS) is None
     assert _outputs(source, tmp_path / "a", True) == _outputs(source, tmp_path / "b", False)
+
+
+def test_an_entry_moved_past_a_string_is_read_in_full(tmp_path: Path) -> None:
+    """Below the second definition an entry sees the second value: moved above it, the first
+    (its kept row and data would be wrong)."""
+    os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
+    source = tmp_path / "refs.bib"
+    source.write_text(NUMBERED, encoding="utf-8")
+    _outputs(source, tmp_path / "a", True)
+    entry = "@article{p0, title = {Paper 0}, journal = ja, year = 2002}\n\n"
+    second = '@string{ja = "Journal A, Second Series"}\n\n'
+    assert second + entry in NUMBERED
+    source.write_text(NUMBERED.replace(second + entry, entry + second), encoding="utf-8")
+    assert snapshot.splice(Cache(), source, None, FORMATS) is None
+    fresh = _outputs(source, tmp_path / "b", False)
+    assert _outputs(source, tmp_path / "a", True) == fresh
+    assert "Journal A, Second Series" not in fresh[2][1].split("Paper 0")[1].split("\n")[0]

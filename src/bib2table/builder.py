@@ -44,7 +44,13 @@ from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.blocks import scan_alone, stretches
 from bib2table.bibtex.parse import ParsedBib, parse_piece, read_text
 from bib2table.catalogue.cite import cite_data
-from bib2table.catalogue.edits import clash, diff, local_entries, same_vocabulary, shapes_others
+from bib2table.catalogue.edits import (
+    clash,
+    diff,
+    local_entries,
+    same_vocabulary,
+    shapes_others,
+)
 from bib2table.catalogue.model import (
     Catalogue,
     Category,
@@ -201,6 +207,10 @@ class Builder:
                 if written != [e.key for e in state.entries[index]]:
                     return None
         if any(i is not None and scan_alone(old[i]) is None for i in reused):
+            return None
+        # Every entry sees every @string (see remember): they all come before the first entry,
+        # and no entry may come before one.
+        if first < next((n for n, group in enumerate(state.entries) if group), len(old)):
             return None
         line = state.starts[first]
         parsed: list[ParsedBib] = []

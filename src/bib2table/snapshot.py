@@ -56,7 +56,15 @@ from bib2table.bibtex.encoding import declared
 from bib2table.bibtex.parse import MAX_INPUT_BYTES, parse_texts, read_text
 from bib2table.cache import Cache
 from bib2table.catalogue.cite import CiteItems
-from bib2table.catalogue.edits import Diff, clash, diff, local_entries, same_vocabulary
+from bib2table.catalogue.edits import (
+    Diff,
+    clash,
+    crossed,
+    diff,
+    local_entries,
+    moved,
+    same_vocabulary,
+)
 from bib2table.catalogue.model import Catalogue, Entry, Tally, build_catalogue
 from bib2table.catalogue.pagedata import PageItems
 from bib2table.catalogue.settings import Settings, load_settings
@@ -428,21 +436,11 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
         )
     # Kept anew only after a few changes: until then, splicing them all into the snapshot as it
     # is costs less than writing the outputs into the cache again.
-    if len(change.fresh) + len(change.gone) + len(_moved(change)) > RESAVE:
+    if len(change.fresh) + len(change.gone) + len(moved(change)) > RESAVE:
         meta.update(groups=list(_groups(cut)), back=list(_groups(cut, True)))
         body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
         cache.keep_snapshot(key, json.dumps(meta), body_out)
     return Spliced(outputs, splicer.problems, splicer.total, len(splicer.made.entries))
-
-
-def _moved(change: Diff) -> list[int]:
-    """The new stretches that are old ones moved (not kept in place)."""
-    kept = set(change.kept)
-    return [
-        number
-        for number, was in enumerate(change.reused, change.first)
-        if was is not None and number not in kept
-    ]
 
 
 def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str]) -> _Stretches:
@@ -452,6 +450,8 @@ def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str])
     for hunk in change.hunks():
         if any(old.kinds[n] != "e" for n in hunk.old):
             raise _Miss  # a @string or @preamble goes or moves
+    if crossed(change, lambda n: old.kinds[n] == "s"):
+        raise _Miss  # entries moved past a @string or @preamble
     kinds: list[str] = []
     keys: list[list[str]] = []
     lines: list[int] = []
@@ -504,7 +504,7 @@ class _Splicer:
             (old.entries(h.old.start, h.old.stop), new.entries(h.new.start, h.new.stop))
             for h in hunks
         ]
-        moved_from = {was for n in _moved(change) if (was := change.reused[n - first]) is not None}
+        moved_from = {was for n in moved(change) if (was := change.reused[n - first]) is not None}
         gone = change.gone
         #: the old rows of the entries that went
         self.gone = [row for n in gone for row in old.entries(n, n + 1)]

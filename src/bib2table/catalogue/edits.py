@@ -12,7 +12,7 @@ the stretches that are new. That is enough when the edit stays local, by these r
   them reported, and nothing that links entries (``crossref``, ``xdata``, sets, ``related``,
   ``ids``: :func:`local_entries`);
 - a stretch that goes or moves holds no ``@string`` or ``@preamble`` (their values reach every
-  entry after them);
+  entry after them), and none moves past one (:func:`crossed`);
 - no added key is another entry's too, in any case (:func:`clash`: only a full read says which
   one a duplicate leaves out);
 - the keywords still make the same categories (:func:`same_vocabulary`).
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -158,6 +158,36 @@ def _in_order(reused: list[int | None], first: int) -> tuple[int, ...]:
         kept.append(first + at)
         at = before[at]
     return tuple(reversed(kept))
+
+
+def moved(change: Diff) -> list[int]:
+    """The new stretches that are old ones moved (not kept in place)."""
+    kept = set(change.kept)
+    return [
+        number
+        for number, was in enumerate(change.reused, change.first)
+        if was is not None and number not in kept
+    ]
+
+
+def crossed(change: Diff, shapes: Callable[[int], bool]) -> bool:
+    """Whether a stretch moved past one that shapes the entries after it (``shapes``: of an
+    old stretch's index): its entries would now see other ``@string`` values. (Those that
+    shape others neither go nor move: see :func:`shapes_others`.)"""
+    first = change.first
+    where = {change.reused[n - first]: n for n in change.kept}  # old -> new, kept in place
+    shaping = [(old, where[old]) for old in range(first, change.old_end) if old in where]
+    shaping = [(old, new) for old, new in shaping if shapes(old)]
+    if not shaping:
+        return False
+    olds = [old for old, _ in shaping]
+    news = [new for _, new in shaping]
+    for number in moved(change):
+        was = change.reused[number - first]
+        assert was is not None
+        if bisect.bisect_left(olds, was) != bisect.bisect_left(news, number):
+            return True
+    return False
 
 
 def local_entries(piece: str) -> list[Block] | None:
