@@ -142,14 +142,24 @@ def test_the_preview_serves_what_a_fresh_run_writes_after_any_edits(
         shown = now
 
 
-def test_an_edited_entry_is_patched_and_a_new_string_is_not(tmp_path: Path) -> None:
-    """The quick way is taken for entries (edited, added, removed) and only for them."""
+def _started(
+    folder: Path, count: int, strings: bool | None = None
+) -> tuple[Bib, Path, Preview, Builder]:
+    """A bibliography of ``count`` papers (with its ``@string`` when ``strings``; ``None``:
+    every other paper's), served once."""
     bib = Bib()
-    for n in range(5):
-        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, n % 2 == 0)
-    source = write(tmp_path / "refs.bib", bib.text())
+    for n in range(count):
+        journal = n % 2 == 0 if strings is None else strings
+        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, journal)
+    source = write(folder / "refs.bib", bib.text())
     preview = Preview(source, FORMATS, cache=False)
     builder = Builder(source)
+    return bib, source, preview, builder
+
+
+def test_an_edited_entry_is_patched_and_a_new_string_is_not(tmp_path: Path) -> None:
+    """The quick way is taken for entries (edited, added, removed) and only for them."""
+    bib, source, preview, builder = _started(tmp_path, 5)
     assert rebuild(preview, None, builder).patch is None  # the first build
     steps: list[tuple[tuple[object, ...], bool]] = [
         (("retitle", 2, "Edited"), True),
@@ -213,12 +223,7 @@ def test_an_edited_entry_is_patched_and_a_new_string_is_not(tmp_path: Path) -> N
     ],
 )
 def test_what_is_not_local_is_built_in_full(tmp_path: Path, change: str, quick: bool) -> None:
-    bib = Bib()
-    for n in range(4):
-        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, False)
-    source = write(tmp_path / "refs.bib", bib.text())
-    preview = Preview(source, FORMATS, cache=False)
-    builder = Builder(source)
+    bib, source, preview, builder = _started(tmp_path, 4, False)
     rebuild(preview, None, builder)
     source.write_text(bib.text() + "\n" + change, encoding="utf-8")
     outcome = rebuild(preview, None, builder)
@@ -250,12 +255,7 @@ def test_each_entry_sees_the_string_values_defined_before_it(tmp_path: Path) -> 
 def test_a_string_moved_below_an_entry_that_uses_it_is_built_in_full(tmp_path: Path) -> None:
     """The entry above no longer sees the value: only a full build says so (an undefined
     @string), as a fresh run does."""
-    bib = Bib()
-    for n in range(6):
-        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, True)
-    source = write(tmp_path / "refs.bib", bib.text())
-    preview = Preview(source, FORMATS, cache=False)
-    builder = Builder(source)
+    bib, source, preview, builder = _started(tmp_path, 6, True)
     rebuild(preview, None, builder)
     string, *entries = bib.text().split("\n@")
     moved = "@" + "\n@".join([entries[0], string.lstrip("@"), *entries[1:]])
@@ -267,12 +267,7 @@ def test_a_string_moved_below_an_entry_that_uses_it_is_built_in_full(tmp_path: P
 
 
 def test_an_entry_added_above_the_strings_is_built_in_full(tmp_path: Path) -> None:
-    bib = Bib()
-    for n in range(6):
-        bib.add(n, f"Paper {n}", KEYWORDS[n % len(KEYWORDS)], 2000 + n, True)
-    source = write(tmp_path / "refs.bib", bib.text())
-    preview = Preview(source, FORMATS, cache=False)
-    builder = Builder(source)
+    bib, source, preview, builder = _started(tmp_path, 6, True)
     rebuild(preview, None, builder)
     added = "@article{first,\n  title = {Above},\n  journal = jt,\n  year = 2001\n}\n\n"
     source.write_text(added + bib.text(), encoding="utf-8")
