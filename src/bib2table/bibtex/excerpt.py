@@ -16,6 +16,7 @@ from typing import Protocol
 from bib2table.bibtex.blocks import closing_quote, matching_brace
 from bib2table.bibtex.parse import split_concatenation
 from bib2table.bibtex.private import PRIVATE, Private
+from bib2table.bibtex.simple import BODY, FIELD_LAYOUT
 
 #: Fields that are never shown: the one list of :mod:`bib2table.bibtex.private`.
 PRIVATE_FIELDS = PRIVATE
@@ -80,7 +81,13 @@ def bibtex(entry: Citable, hidden: Container[str] = PRIVATE_FIELDS) -> Cited:
     A field given twice keeps its first value, as BibTeX does. When the raw text cannot be
     read field by field, the entry is written out afresh from its values instead.
     """
-    parsed = _split(entry.raw, getattr(entry, "written", ())) if entry.raw else None
+    written = getattr(entry, "written", ())
+    raw = entry.raw
+    if raw and written:
+        simple = _simple(raw, written, hidden)
+        if simple is not None:
+            return simple
+    parsed = _split(raw, written) if raw else None
     if parsed is None:
         return _rewritten(entry, hidden)
     head, fields, trailing_comma, closer = parsed
@@ -99,6 +106,40 @@ def bibtex(entry: Citable, hidden: Container[str] = PRIVATE_FIELDS) -> Cited:
         lines.append(f"{item.indent}{item.text}{comma}")
     macros = dict.fromkeys(m for item in kept for m in item.macros)
     return Cited("\n".join(lines) + "\n" + closer, tuple(macros))
+
+
+def _simple(raw: str, written: Sequence[tuple[str, str]], hidden: Container[str]) -> Cited | None:
+    """What :func:`bibtex` gives through :func:`_split`, for an entry whose fields are in the
+    simple form of :mod:`~bib2table.bibtex.simple` and are ``written`` (each field then reads
+    as the parse stage read it): found by two regular expressions instead of field by field.
+    ``None`` for any other entry."""
+    head = _HEAD.match(raw)
+    if head is None or head.group(1) != "{":
+        return None
+    comma = raw.find(",", head.end())
+    end = raw.find("}", head.end())
+    if comma < 0 or 0 <= end < comma:
+        return None
+    body = BODY.match(raw, comma + 1)
+    if body is None:
+        return None
+    parts = FIELD_LAYOUT.findall(raw, comma + 1, body.end())
+    if [(name, value) for _, name, _, value in parts] != list(written):
+        return None
+    lines = [raw[: comma + 1]]
+    macros: dict[str, None] = {}
+    seen: set[str] = set()
+    for gap, name, between, value in parts:
+        folded = name.lower()
+        if folded not in seen and folded not in hidden:
+            cut = gap.rfind("\n")
+            lines.append((gap[cut + 1 :] if cut >= 0 else "  ") + name + between + value + ",")
+            if value[0] not in '{"' or "#" in value:
+                macros.update(dict.fromkeys(_macros(value)))
+        seen.add(folded)
+    if body.group(1) is not None and len(lines) > 1:  # no comma after the last field
+        lines[-1] = lines[-1][:-1]
+    return Cited("\n".join(lines) + "\n}", tuple(macros))
 
 
 def _rewritten(entry: Citable, hidden: Container[str]) -> Cited:

@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ from bib2table.bibtex.blocks import (
     stretches,
 )
 from bib2table.bibtex.encoding import decode_file
+from bib2table.bibtex.simple import matches_splitter
+from bib2table.bibtex.simple import read_entry as read_simple_entry
+from bib2table.bibtex.simple import read_preamble as read_simple_preamble
+from bib2table.bibtex.simple import read_string as read_simple_string
 from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
@@ -157,11 +162,19 @@ class Fields(Mapping[str, str]):
         self._values[name] = value
 
 
+def _folded(names: Iterable[str]) -> list[str]:
+    """Field names as compared: stripped, in lower case."""
+    return list(map(str.lower, map(str.strip, names)))
+
+
 def _first_of_each(names: list[str], values: list[str]) -> dict[str, str]:
     """Fields by lower-case name; like BibTeX, the first of repeated fields wins."""
+    folded = _folded(names)
+    if len(set(folded)) == len(folded):
+        return dict(zip(folded, values, strict=True))
     fields: dict[str, str] = {}
-    for name, value in zip(names, values, strict=True):
-        fields.setdefault(name.strip().lower(), value)
+    for name, value in zip(folded, values, strict=True):
+        fields.setdefault(name, value)
     return fields
 
 
@@ -666,11 +679,17 @@ def _take_from_parent(child: ParsedEntry, parent: ParsedEntry) -> None:
 
 
 def _split_block(block: Block) -> tuple[Any, ...]:
-    """Read one block with bibtexparser's splitter, falling back to BibTeX's own grammar.
+    """Read one block as bibtexparser's splitter reads it, falling back to BibTeX's own grammar.
 
-    The result is plain data (for the cache): ``("entry", type, key, fields, duplicated)``,
-    ``("string", key, raw)``, ``("preamble", raw)`` or ``("failed", reason)``.
+    A block in the simple form is read by :mod:`~bib2table.bibtex.simple` (the same result,
+    faster), the others by the splitter itself. The result is plain data (for the cache):
+    ``("entry", type, key, fields, duplicated)``, ``("string", key, raw)``,
+    ``("preamble", raw)`` or ``("failed", reason)``.
     """
+    if matches_splitter():
+        quick = _split_simple(block)
+        if quick is not None:
+            return quick
     bp, splitter = _splitter()
     parsed = splitter(block.text).split().blocks
     if block.kind == "string":
@@ -693,30 +712,55 @@ def _split_block(block: Block) -> tuple[Any, ...]:
             duplicated = sorted(item.duplicate_keys)
     if len(entries) == 1 and entries[0].key.strip():
         entry = entries[0]
-        fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
-        if _whole(block.text, fields):
-            return _entry_read(entry.entry_type, entry.key.strip(), fields, duplicated)
+        names = [f.key for f in entry.fields]
+        values = [str(f.value) for f in entry.fields]
+        if _whole(block.text, values):
+            return _entry_read(entry.entry_type, entry.key.strip(), names, values, duplicated)
+    return _fallback_read(block)
+
+
+def _split_simple(block: Block) -> tuple[Any, ...] | None:
+    """:func:`_split_block`'s result for a block in the simple form; ``None`` for the others."""
+    if block.kind == "entry":
+        entry = read_simple_entry(block.text)
+        if entry is None:
+            return None
+        entry_type, key, names, values, duplicated = entry
+        if key and _whole(block.text, values):
+            return _entry_read(entry_type, key, names, values, duplicated)
+        return _fallback_read(block)
+    if block.kind == "string":
+        string = read_simple_string(block.text)
+        return None if string is None else ("string", *string)
+    if block.kind == "preamble":
+        preamble = read_simple_preamble(block.text)
+        return None if preamble is None else ("preamble", preamble)
+    return None
+
+
+def _fallback_read(block: Block) -> tuple[Any, ...]:
+    """An entry the splitter cannot read whole, read by BibTeX's own grammar."""
     try:
         entry_type, key, raw_fields = read_entry(block.text)
     except FallbackError as exc:
         return ("failed", f"{exc}; this entry is left out")
-    return _entry_read(entry_type, key, raw_fields, [])
+    names = [name for name, _, _ in raw_fields]
+    return _entry_read(entry_type, key, names, [value for _, value, _ in raw_fields], [])
 
 
 def _entry_read(
-    entry_type: str, key: str, fields: list[tuple[str, str, int]], duplicated: list[str]
+    entry_type: str, key: str, names: list[str], values: list[str], duplicated: list[str]
 ) -> tuple[Any, ...]:
     """``("entry", type, key, repeated field names, has a crossref, (names, values))``."""
-    names = [name for name, _, _ in fields]
-    seen: set[str] = set()
+    folded = _folded(names)
     repeated = set(duplicated)
-    for name in names:
-        folded = name.strip().lower()
-        if folded in seen:
-            repeated.add(folded)
-        seen.add(folded)
-    body = (names, [value for _, value, _ in fields])
-    return ("entry", entry_type, key, sorted(repeated), "crossref" in seen, body)
+    if len(set(folded)) < len(folded):
+        seen: set[str] = set()
+        for name in folded:
+            if name in seen:
+                repeated.add(name)
+            seen.add(name)
+    return ("entry", entry_type, key, sorted(repeated), "crossref" in folded, (names, values))
 
 
 def _decode_body(text: str, block: Block) -> Body:
@@ -791,17 +835,17 @@ def _piece(
     return piece if keep else ""
 
 
-def _whole(text: str, fields: list[tuple[str, str, int]]) -> bool:
+def _whole(text: str, values: list[str]) -> bool:
     """Whether the splitter read the entry to its end with sound values.
 
     On a ``"`` inside braces inside a quoted value the splitter can stop early, without a
     failure: the value it returns then has unbalanced braces, or text is left after it.
     """
-    if not fields:
+    if not values:
         return True
-    if any(value.count("{") != value.count("}") for _, value, _ in fields):
+    if list(map(str.count, values, repeat("{"))) != list(map(str.count, values, repeat("}"))):
         return False
-    last = fields[-1][1]
+    last = values[-1]
     end = text.rfind(last) + len(last)
     return text[end:].strip(" \t\r\n,") in ("}", ")")
 
