@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import threading
@@ -70,9 +71,12 @@ def test_an_exception_that_does_not_pickle_still_says_what_it_was() -> None:
         pass
 
     def fail_there(n: int) -> int:
-        if n == MINIMUM * 2 - 1:
+        if os.getpid() != here:
             raise Local("only in the worker")
+        time.sleep(0.001)  # (so that the worker has chunks left to take)
         return n
+
+    here = os.getpid()
 
     with pytest.raises(RuntimeError, match="Local: only in the worker"):
         map_in_halves(fail_there, list(range(MINIMUM * 2)))
@@ -113,11 +117,12 @@ def _interrupted_at_work() -> None:
 
 
 def test_a_worker_that_dies_is_replaced_by_this_side() -> None:
-    """Killed from outside (out of memory, say), the worker's half is computed here."""
+    """Killed from outside (out of memory, say), the worker's chunks are computed here."""
 
     def die_there(n: int) -> int:
-        if n == MINIMUM * 2 - 1 and os.getpid() != parent:
+        if os.getpid() != parent:
             os.kill(os.getpid(), signal.SIGKILL)
+        time.sleep(0.001)  # (so that the worker has chunks left to take)
         return n * n
 
     parent = os.getpid()
@@ -149,3 +154,98 @@ def test_a_format_failing_on_either_core_ends_the_run_with_its_message(
     with pytest.raises(TemplateError, match=f"{failing} template broke"):
         pipeline.render_all(loaded, loaded.catalogue, ["html", "markdown", "csv"])
     assert children() == before
+
+
+def test_a_busy_worker_does_less_and_each_side_works_in_order() -> None:
+    """Whichever side is free takes the next chunk: a worker slowed down (its core busy with
+    other work) leaves most of them here. Each side takes its chunks in order."""
+    here = os.getpid()
+    seen = itertools.count()
+
+    def mark(n: int) -> tuple[int, int, int]:
+        if os.getpid() != here:
+            time.sleep(0.05)
+        return n, os.getpid(), next(seen)
+
+    results = map_in_halves(mark, list(range(256)), minimum=1)
+    assert [n for n, _, _ in results] == list(range(256))
+    assert sum(pid == here for _, pid, _ in results) > 200
+    for side in {pid for _, pid, _ in results}:
+        order = [number for _, pid, number in results if pid == side]
+        assert order == sorted(order)
+
+
+def _large_bib(folder: Path, count: int = 1700) -> Path:
+    """A bibliography large enough to be read, modelled and rendered on two cores, with
+    what a row may hold: math, accents, links, categories, macros, names."""
+    lines = ['@string{jt = "Journal of Things"}', '@preamble{"\\def\\tx{T\\kern-1ptX}"}']
+    for n in range(count):
+        lines.append(
+            f'@article{{k{n},\n  author = {{M{{\\"u}}ller, J{n} and van der Berg, A.}},\n'
+            f"  title = {{On $x^{n % 7}$ and \\tx{{}} {n}}},\n  journal = jt,\n"
+            f"  year = {1990 + n % 30},\n  keywords = {{k{n % 5}, shared}},\n"
+            f"  doi = {{10.1000/x{n}}},\n  url = {{https://example.org/{n}?a=1&b=2}},\n"
+            f"  abstract = {{Long {n} text.}}\n}}\n"
+        )
+    return _write(folder / "large.bib", "\n".join(lines))
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_a_large_catalogue_is_the_same_on_two_cores_as_on_one(
+    cache: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from bib2table import build, workers
+
+    bib = _large_bib(tmp_path)
+    monkeypatch.setenv("BIB2TABLE_CACHE_DIR", str(tmp_path / "cache"))
+    forks = []
+    fork = os.fork
+
+    def counted() -> int:
+        pid = fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", counted)
+    formats = ["html", "markdown", "csv"]
+    _, on_two = build(bib, formats, cache=cache)
+    assert len(forks) >= 4  # the blocks, the entries, the rows, the formats
+    monkeypatch.setattr(workers, "_can_fork", lambda: False)
+    _, on_one = build(bib, formats, cache=False)
+    assert [o.text for o in on_two] == [o.text for o in on_one]
+
+
+def test_the_files_macro_budget_is_spent_in_file_order_on_two_cores(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A macro that doubles itself exhausts the file's expansion budget after a few entries;
+    on two cores, which entries find it spent is what it is on one: those after it in the
+    file."""
+    from bib2table import pipeline, workers
+    from bib2table.catalogue import model
+
+    text = '@preamble{"\\def\\x{\\x\\x}"}\n' + "".join(
+        f"@misc{{e{n}, title = {{A{n} \\x{{}} B}}}}\n@misc{{p{n}, title = {{Plain {n}}}}}\n"
+        for n in range(40)
+    )
+    bib = _write(tmp_path / "doubling.bib", text)
+    share = workers.map_in_halves
+
+    def eager(function: object, items: list[object], minimum: int = 0, pieces: int = 8) -> object:
+        return share(function, items, 2, pieces)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(model, "map_in_halves", eager)
+    on_two = pipeline.load(bib, cache=False).catalogue
+    monkeypatch.setattr(workers, "_can_fork", lambda: False)
+    on_one = pipeline.load(bib, cache=False).catalogue
+    assert [e.cells for e in on_two.entries] == [e.cells for e in on_one.entries]
+    assert on_two.problems == on_one.problems
+    title = [c.label for c in on_one.columns].index("Title")
+    shown = [e.cells[title] for e in on_one.entries if e.key.startswith("e")]
+    assert len({len(cell) for cell in shown}) > 1  # some are cut short, and not all the same

@@ -6,6 +6,7 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
 from bib2table.catalogue.csvread import read_csv
-from bib2table.catalogue.model import Catalogue, build_catalogue
+from bib2table.catalogue.model import Catalogue, Entry, build_catalogue
 from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, candidates, load_settings
 from bib2table.errors import Bib2TableError, InputError, TemplateError
@@ -177,6 +178,8 @@ def render_all(
     store = loaded.cache
     renderers = {name: Renderer(FORMATS[name], template) for name in formats if name != "bib"}
     rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
+    # Rows made here are in their format's strict form but those named in ``unfit``.
+    unfit = _make_rows(renderers, rows, catalogue)
 
     def output(name: str) -> tuple[Output, dict[bytes, str]]:
         if name == "bib":
@@ -184,12 +187,15 @@ def render_all(
 
             bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
             return Output(name, bib), {}
+        made_before = set(rows[name].made)
         rendered = renderers[name].render(catalogue, rows[name])
         # Rows read from the cache were checked as they were read; these are the new ones.
-        made = fitting(rows[name].made, name)
+        all_made = rows[name].made
+        made = {k: v for k, v in all_made.items() if k in made_before and k not in unfit[name]}
+        made.update(fitting({k: v for k, v in all_made.items() if k not in made_before}, name))
         if name == "html":
             skeleton = rendered.without_rows(STAND_IN)
-            rows_fit = len(made) == len(rows[name].made)
+            rows_fit = len(made) == len(all_made)
             faults = check_assembled(rendered.text, skeleton, rows_fit)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
@@ -206,6 +212,52 @@ def render_all(
         store.save()
         store.close()
     return [result for result, _ in done]
+
+
+#: How many pieces the entries of a large catalogue are cut into to render their rows.
+ROW_PIECES = 24
+
+
+def _make_rows(
+    renderers: dict[str, Renderer], rows: dict[str, Rows], catalogue: Catalogue
+) -> dict[str, set[bytes]]:
+    """Render the rows of ``catalogue`` that ``rows`` lack, in every format, on two cores when
+    there are many (each piece of the entries rendered on its own, which renders the same
+    rows), adding them to ``rows``; and, by format, the keys of the rows made that are not in
+    their format's strict form."""
+    from bib2table.outputs.clean import fitting
+    from bib2table.outputs.render import Rows
+
+    unfit: dict[str, set[bytes]] = {name: set() for name in renderers}
+    entries = catalogue.entries
+    needed = [e for e in entries if any(_lacks(rows[name], e) for name in renderers)]
+    if len(needed) < MINIMUM or not renderers:
+        return unfit  # rendered with the page, as it comes
+    count = min(ROW_PIECES, len(needed))
+    pieces = [
+        needed[len(needed) * n // count : len(needed) * (n + 1) // count] for n in range(count)
+    ]
+
+    def make(piece: list[Entry]) -> dict[str, tuple[dict[bytes, str], list[bytes]]]:
+        part = dataclasses.replace(catalogue, entries=piece)
+        found = {}
+        for name, renderer in renderers.items():
+            made = Rows(rows[name].key_of, rows[name].found)
+            renderer.render_rows(part, made)
+            fit = fitting(made.made, name)
+            found[name] = (made.made, [key for key in made.made if key not in fit])
+        return found
+
+    for found in map_in_halves(make, pieces, minimum=2, pieces=count):
+        for name, (made, unfitting) in found.items():
+            rows[name].made.update(made)
+            unfit[name].update(unfitting)
+    return unfit
+
+
+def _lacks(rows: Rows, entry: Entry) -> bool:
+    key = rows.key_of(entry)
+    return key is not None and key not in rows.found
 
 
 def row_spans(rendered: Rendered, count: int | None = None) -> tuple[int, ...]:

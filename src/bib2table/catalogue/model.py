@@ -515,10 +515,26 @@ def _records(
     )
     budget = FileBudget()
 
-    def compute(index: int) -> _Record:
-        return _record(entries[index], settings, defined, hidden, budget)
+    def compute(index: int) -> tuple[_Record, int]:
+        """The entry's record, and how much of the file's expansion budget it spent."""
+        before = budget.left
+        return _record(entries[index], settings, defined, hidden, budget), before - budget.left
 
-    for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
+    made = map_in_halves(compute, missing)
+    # Each core spent from a copy of the file's budget. Up to the entry that would have found
+    # it spent, each record is what a plain loop makes; from there on, the entries that spent
+    # from it or were stopped are made again, in order, with what a plain loop had left.
+    left = FILE_EXPANSION
+    for number, (_, spent) in enumerate(made):
+        if spent > left:
+            budget = FileBudget(left)
+            for again in range(number, len(made)):
+                record, spent = made[again]
+                if spent or record.stopped:
+                    made[again] = compute(missing[again])
+            break
+        left -= spent
+    for index, (record, _) in zip(missing, made, strict=True):
         records[index] = record
         if cache is not None:
             cache.put("entries", keys[index], record.dump())

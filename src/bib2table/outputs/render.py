@@ -24,15 +24,16 @@ import hashlib
 import io
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import jinja2.meta
 import jinja2.runtime
 from jinja2.loaders import split_template_path
+from jinja2.utils import missing
 from markupsafe import Markup
 
 from bib2table.catalogue import cite, pagedata
@@ -221,21 +222,39 @@ class Renderer:
 
     def render(self, catalogue: Catalogue, rows: Rows | None = None) -> Rendered:
         """Render ``catalogue``; with ``rows``, each row is taken from, or added to, them."""
-        env = self.env
-        context = self.template.new_context({"catalogue": catalogue, "format": self.format.name})
         hook = _RowHook(self, catalogue, rows) if rows is not None and self.digest() else None
+        pieces = self._pieces(catalogue, hook)
+        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
+        return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
+
+    def render_rows(self, catalogue: Catalogue, rows: Rows) -> None:
+        """Add to ``rows`` the rows of ``catalogue`` they lack, rendering no more of the rest
+        than comes before them (a template that has no ``row`` block renders whole)."""
+        if self.digest():
+            self._pieces(catalogue, _RowHook(self, catalogue, rows), len(catalogue.entries))
+
+    def _pieces(self, catalogue: Catalogue, hook: _RowHook | None, rows: int = -1) -> list[str]:
+        """The output's pieces, with ``hook`` in place of the ``row`` block; with ``rows``,
+        only up to the moment it has handled that many rows."""
+        context = self.template.new_context({"catalogue": catalogue, "format": self.format.name})
         if hook is not None:
             # The row block is looked up in this context when the loop over the entries runs
             # in the template itself or in a block that is not scoped (elsewhere it renders
             # as usual, every time).
             context.blocks = _HookedBlocks(context.blocks, hook)
+            context.__class__ = _HookedContext
+        pieces: list[str] = []
         with _template_errors(self.name):
             try:
-                pieces = list(self.template.root_render_func(context))
+                render = cast(Generator[str, None, None], self.template.root_render_func(context))
+                for piece in render:
+                    pieces.append(piece)
+                    if hook is not None and len(hook.emitted) == rows:
+                        render.close()
+                        break
             except Exception:
-                env.handle_exception()
-        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
-        return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
+                self.env.handle_exception()
+        return pieces
 
 
 def render(catalogue: Catalogue, fmt: Format, template: Path | None = None) -> str:
@@ -324,6 +343,8 @@ class _RowHook:
         #: what every row sees (set at the first row rendered), and the template's blocks
         self._parent: dict[str, Any] | None = None
         self._blocks: dict[str, list[Any]] = {}
+        #: the ``row`` block was just looked up: the context derived next is the row's
+        self.armed = False
 
     def wrap(self, chain: list[Any]) -> list[Any]:
         """The block list with the effective ``row`` block replaced by this hook."""
@@ -338,7 +359,12 @@ class _RowHook:
         return wrapped + chain[1:]
 
     def row(self, block: Any, context: jinja2.runtime.Context) -> Iterator[str]:
-        entry = context.resolve_or_missing("entry")
+        self.armed = False
+        entry = (
+            context.entry()
+            if isinstance(context, _LazyDerived)
+            else context.resolve_or_missing("entry")
+        )
         key = self.rows.key_of(entry) if isinstance(entry, Entry) else None
         if key is None:
             yield from block(context)
@@ -379,7 +405,48 @@ class _HookedBlocks(dict[str, list[Any]]):
 
     def __getitem__(self, name: str) -> list[Any]:
         chain = super().__getitem__(name)
-        return self.hook.wrap(chain) if name == ROW_BLOCK and chain else chain
+        row = name == ROW_BLOCK and bool(chain)
+        self.hook.armed = row
+        return self.hook.wrap(chain) if row else chain
+
+
+class _HookedContext(jinja2.runtime.Context):
+    """The render's context: the context a scoped ``row`` block is called with (a copy of
+    everything the template has set) is made only if the row is rendered in it, which a row
+    rendered alone, or kept, never is."""
+
+    def derived(self, locals: dict[str, Any] | None = None) -> jinja2.runtime.Context:
+        blocks = self.blocks
+        if isinstance(blocks, _HookedBlocks) and blocks.hook.armed:
+            blocks.hook.armed = False
+            return _LazyDerived(self, locals or {})
+        return super().derived(locals)
+
+
+class _LazyDerived(jinja2.runtime.Context):
+    """``origin.derived(locals)``, made when first looked at."""
+
+    def __init__(self, origin: jinja2.runtime.Context, locals: dict[str, Any]) -> None:
+        # Context.__init__ is not called: the attributes come from the real derived context.
+        self.__dict__["_origin"] = origin
+        self.__dict__["_locals"] = locals
+
+    def entry(self) -> Any:
+        """What ``entry`` resolves to in this context, without making it."""
+        if "_origin" not in self.__dict__:
+            return self.resolve_or_missing("entry")
+        entry = self._locals.get("entry", missing)
+        if entry is missing:
+            return self._origin.resolve_or_missing("entry")
+        return entry
+
+    def __getattr__(self, name: str) -> Any:
+        origin = self.__dict__.pop("_origin", None)
+        if origin is None:
+            raise AttributeError(name)
+        real = jinja2.runtime.Context.derived(origin, self.__dict__.pop("_locals"))
+        self.__dict__.update(real.__dict__)
+        return getattr(self, name)
 
 
 def _closure_digest(env: jinja2.Environment, name: str) -> str:
