@@ -139,7 +139,7 @@ def test_the_installed_bibtexparser_is_the_one_checked() -> None:
 def test_an_entry_is_read_as_the_splitter_reads_it_or_left_to_it(text: str) -> None:
     read = simple.read_entry(text)
     if read is not None:
-        assert read == splitter_entry(text)
+        assert read[:5] == splitter_entry(text)
 
 
 @PROPERTY
@@ -147,7 +147,7 @@ def test_an_entry_is_read_as_the_splitter_reads_it_or_left_to_it(text: str) -> N
 def test_a_simple_entry_is_read_by_the_simple_reader(text: str) -> None:
     read = simple.read_entry(text)
     assert read is not None
-    assert read == splitter_entry(text)
+    assert read[:5] == splitter_entry(text)
 
 
 @PROPERTY
@@ -185,21 +185,24 @@ def test_a_preamble_is_read_as_the_splitter_reads_it_or_left_to_it(
 HIDDEN = PRIVATE.adding(["abstract", "keywords", "title"])
 
 
-def _excerpts(text: str) -> list[tuple[excerpt.Cited, excerpt.Cited]]:
-    """Each entry's BibTeX as the page shows it: cut up by the simple form, and by the
-    excerpt's own reader field by field."""
+def _excerpts(text: str) -> list[tuple[excerpt.Cited, ...]]:
+    """Each entry's BibTeX as the page shows it: cut up by the layout the parse stage found,
+    by the simple form's regular expressions, and by the excerpt's own reader field by
+    field."""
     entries = parse.parse_text(text).entries
-    quick = [excerpt.bibtex(entry, HIDDEN) for entry in entries]
-    with mock.patch.object(excerpt, "_simple", lambda *_: None):
-        slow = [excerpt.bibtex(entry, HIDDEN) for entry in entries]
-    return list(zip(quick, slow, strict=True))
+    by_layout = [excerpt.bibtex(entry, HIDDEN) for entry in entries]
+    with mock.patch.object(excerpt, "_as_read", lambda *_: None):
+        by_form = [excerpt.bibtex(entry, HIDDEN) for entry in entries]
+        with mock.patch.object(excerpt, "_simple", lambda *_: None):
+            by_field = [excerpt.bibtex(entry, HIDDEN) for entry in entries]
+    return list(zip(by_layout, by_form, by_field, strict=True))
 
 
 @PROPERTY
 @given(st.lists(st.one_of(entries(), entries(clean=True)), min_size=1, max_size=3))
 def test_the_pages_bibtex_is_cut_up_as_the_excerpt_reader_cuts_it(texts: list[str]) -> None:
-    for quick, slow in _excerpts("\n".join(texts)):
-        assert quick == slow
+    for by_layout, by_form, by_field in _excerpts("\n".join(texts)):
+        assert by_layout == by_form == by_field
 
 
 def _bib_files() -> list[Path]:
@@ -221,7 +224,8 @@ def test_every_real_block_is_read_as_the_splitter_reads_it(
         monkeypatch.undo()
         simple_ones += sum(parse._split_simple(b) is not None for b in blocks)
         for block, expected in zip(blocks, by_splitter, strict=True):
-            assert parse._split_block(block) == expected, f"{path}:{block.line}"
+            # (what the splitter read, and how the simple form lays it out)
+            assert parse._split_block(block)[:6] == expected, f"{path}:{block.line}"
             compared += 1
     assert simple_ones > 0.9 * compared
 
@@ -229,8 +233,8 @@ def test_every_real_block_is_read_as_the_splitter_reads_it(
 def test_every_real_entrys_bibtex_is_cut_up_as_before() -> None:
     for path in _bib_files():
         text, _ = parse.read_text(path)
-        for quick, slow in _excerpts(text):
-            assert quick == slow, path
+        for by_layout, by_form, by_field in _excerpts(text):
+            assert by_layout == by_form == by_field, path
 
 
 def test_a_block_that_is_not_simple_is_left_to_the_splitter() -> None:

@@ -34,7 +34,7 @@ from bib2table.bibtex.blocks import (
     stretches,
 )
 from bib2table.bibtex.encoding import decode_file
-from bib2table.bibtex.simple import matches_splitter
+from bib2table.bibtex.simple import Layout, matches_splitter
 from bib2table.bibtex.simple import read_entry as read_simple_entry
 from bib2table.bibtex.simple import read_preamble as read_simple_preamble
 from bib2table.bibtex.simple import read_string as read_simple_string
@@ -191,6 +191,8 @@ class ParsedEntry:
     sources: tuple[str, ...] = ()
     #: the file the entry is in (several may be read as one bibliography)
     file: str = ""
+    #: how its fields are laid out in ``raw``, when known (see :mod:`~bib2table.bibtex.simple`)
+    layout: Layout | None = field(default=None, compare=False, repr=False)
 
     @property
     def written(self) -> list[tuple[str, str]]:
@@ -538,8 +540,8 @@ class _Reader:
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
-            _, entry_type, key, repeated, crossref, body = read
-            self.add(block, entry_type, key, repeated, crossref, body, source)
+            _, entry_type, key, repeated, crossref, body, *layout = read
+            self.add(block, entry_type, key, repeated, crossref, body, source, *layout)
         else:
             self.problem(block.line, block.key, read[1], Severity.ERROR)
 
@@ -552,9 +554,11 @@ class _Reader:
         crossref: bool,
         body: Body | str,
         source: str,
+        layout: Layout | None = None,
     ) -> None:
         """Take in one entry; like BibTeX, the first of repeated fields wins. ``body`` is the
-        fields as written, or the cache's JSON of them (decoded when first needed)."""
+        fields as written, or the cache's JSON of them (decoded when first needed); ``layout``
+        how they are laid out, when the simple reader read them."""
         line = block.line
         if not key:
             self.problem(line, "", f"@{entry_type} entry has no key; add one", Severity.ERROR)
@@ -588,6 +592,7 @@ class _Reader:
             block.text,
             (source,) if source else (),
             self.file,
+            layout,
         )
         if crossref:
             self.crossrefs.append(entry)
@@ -725,9 +730,10 @@ def _split_simple(block: Block) -> tuple[Any, ...] | None:
         entry = read_simple_entry(block.text)
         if entry is None:
             return None
-        entry_type, key, names, values, duplicated = entry
+        entry_type, key, names, values, duplicated, layout = entry
         if key and _whole(block.text, values):
-            return _entry_read(entry_type, key, names, values, duplicated)
+            read = _entry_read(entry_type, key, names, values, duplicated)
+            return read if layout is None else (*read, layout)
         return _fallback_read(block)
     if block.kind == "string":
         string = read_simple_string(block.text)

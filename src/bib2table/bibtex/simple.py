@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import sys
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -89,10 +90,18 @@ def _no_other_block(text: str) -> bool:
     return text.find("@", 1) < 0 or _BLOCK_START.search(text, 1) is None
 
 
-def read_entry(text: str) -> tuple[str, str, list[str], list[str], list[str]] | None:
+#: How an entry in the simple form is laid out: the white space before each field, what is
+#: between each field's name and its value, and whether a comma follows the last field.
+Layout = tuple[list[str], list[str], bool]
+
+
+def read_entry(
+    text: str,
+) -> tuple[str, str, list[str], list[str], list[str], Layout | None] | None:
     """An entry block as the splitter reads it: ``(type, key, names, values, the names given
-    twice)``, names and values as written (stripped); ``None`` when it is not in the simple
-    form."""
+    twice, its layout)``, names and values as written (stripped); ``None`` when it is not in
+    the simple form. The layout is what the entry's BibTeX on the page is cut up by (see
+    :mod:`~bib2table.bibtex.excerpt`): ``None`` for an entry without fields."""
     head = _ENTRY_HEAD.match(text)
     alone = _ENTRY_ALONE.match(text) if head is None else None
     if (head is None and alone is None) or not _no_other_block(text):
@@ -101,14 +110,17 @@ def read_entry(text: str) -> tuple[str, str, list[str], list[str], list[str]] | 
     if mark.startswith(_SPECIAL):
         return None
     if alone is not None:
-        return mark[1:].strip(), alone.group(1).strip(), [], [], []
+        return mark[1:].strip(), alone.group(1).strip(), [], [], [], None
     assert head is not None
     body = BODY.match(text, head.end())
     if body is None:
         return None
-    fields = FIELD.findall(text, head.end(), body.end())
-    names: list[str] = [name for name, _ in fields]
-    values: list[str] = [value for _, value in fields]
+    fields = FIELD_LAYOUT.findall(text, head.end(), body.end())
+    names: list[str] = [name for _, name, _, _ in fields]
+    values: list[str] = [value for _, _, _, value in fields]
+    # (The same few spacings recur: kept once.)
+    gaps = list(map(sys.intern, [gap for gap, _, _, _ in fields]))
+    between = list(map(sys.intern, [equals for _, _, equals, _ in fields]))
     twice: set[str] = set()
     if len(set(names)) < len(names):
         seen: set[str] = set()
@@ -116,7 +128,8 @@ def read_entry(text: str) -> tuple[str, str, list[str], list[str], list[str]] | 
             if name in seen:
                 twice.add(name)
             seen.add(name)
-    return mark[1:].strip(), head.group(1).strip(), names, values, sorted(twice)
+    layout = (gaps, between, body.group(1) is None)
+    return mark[1:].strip(), head.group(1).strip(), names, values, sorted(twice), layout
 
 
 def read_string(text: str) -> tuple[str, str] | None:
