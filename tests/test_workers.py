@@ -175,6 +175,29 @@ def test_a_busy_worker_does_less_and_each_side_works_in_order() -> None:
         assert order == sorted(order)
 
 
+@pytest.mark.parametrize("busy_here", [False, True])
+def test_each_item_is_computed_once(busy_here: bool, tmp_path: Path) -> None:
+    """Every item is computed by one side only, once, whether or not this side has work of
+    its own to do first (then the worker may take the first chunk too)."""
+    from bib2table.workers import Soon
+
+    log = os.open(tmp_path / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+
+    def note(n: int) -> int:
+        os.write(log, f"{n}\n".encode())
+        return n
+
+    soon = Soon(lambda: time.sleep(0.05)) if busy_here else None
+    try:
+        assert map_in_halves(note, list(range(500)), minimum=1) == list(range(500))
+    finally:
+        os.close(log)
+    computed = [int(line) for line in (tmp_path / "log").read_text().split()]
+    assert sorted(computed) == list(range(500))
+    if soon is not None:
+        soon.get()
+
+
 def _large_bib(folder: Path, count: int = 1700) -> Path:
     """A bibliography large enough to be read, modelled and rendered on two cores, with
     what a row may hold: math, accents, links, categories, macros, names."""
@@ -249,3 +272,22 @@ def test_the_files_macro_budget_is_spent_in_file_order_on_two_cores(
     title = [c.label for c in on_one.columns].index("Title")
     shown = [e.cells[title] for e in on_one.entries if e.key.startswith("e")]
     assert len({len(cell) for cell in shown}) > 1  # some are cut short, and not all the same
+
+
+def test_work_of_its_own_is_done_while_the_worker_works() -> None:
+    """A value wanted later is made here during the next shared map (while the worker takes
+    the chunks), or when first asked for; an error in making it comes when it is asked for."""
+    from bib2table.workers import Soon
+
+    made: list[str] = []
+    during = Soon(lambda: made.append("during") or "value")
+    broken = Soon(lambda: 1 // 0)
+    later = Soon(lambda: made.append("later") or "other")
+    later.cancel()
+    assert map_in_halves(square, list(range(64)), minimum=1) == [n * n for n in range(64)]
+    assert made == ["during"]
+    assert during.get() == "value"
+    with pytest.raises(ZeroDivisionError):
+        broken.get()
+    assert later.get() == "other"
+    assert made == ["during", "later"]

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
@@ -19,10 +21,12 @@ from bib2table.catalogue.model import Catalogue, Entry, build_catalogue
 from bib2table.catalogue.selection import Selection, select
 from bib2table.catalogue.settings import Settings, candidates, load_settings
 from bib2table.errors import Bib2TableError, InputError, TemplateError
-from bib2table.workers import MINIMUM, map_in_halves
+from bib2table.workers import MINIMUM, Soon, map_in_halves
 
 if TYPE_CHECKING:
     from bib2table.outputs.render import Rendered, Renderer, Rows
+
+Value = TypeVar("Value")
 
 #: Told, now and then, what a long run is doing.
 Progress = Callable[[str], None]
@@ -94,6 +98,30 @@ def files_read(
     return found
 
 
+def _collector_paused(function: Callable[..., Value]) -> Callable[..., Value]:
+    """``function`` run with Python's cyclic garbage collector paused.
+
+    A build makes a few hundred thousand objects that live until it ends (and few cycles):
+    the collector's passes over them, ever longer as they grow, would take a tenth of the
+    run. Afterwards they join the oldest generation at once (frozen and thawed: no pass over
+    them), which the collector walks again only when much more has been made."""
+
+    @functools.wraps(function)
+    def paused(*args: Any, **kwargs: Any) -> Value:
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def load(
     source: Path | Sequence[Path],
     config: Path | None = None,
@@ -144,9 +172,33 @@ def build(
     ``selection`` keeps only some entries, in every format. Problems with single entries are
     in ``catalogue.problems``; fatal errors raise :class:`~bib2table.errors.Bib2TableError`.
     """
+    prepare(formats, template)
     loaded = load(source, config, encoding, cache, progress)
     catalogue = choose(loaded, selection)
     return catalogue, render_all(loaded, catalogue, formats, template, progress)
+
+
+#: The renderers :func:`prepare` has begun to make: for which formats and template, and them.
+_prepared: tuple[tuple[tuple[str, ...], Path | None], Soon[dict[str, Renderer]]] | None = None
+
+
+def prepare(formats: list[str], template: Path | None = None) -> None:
+    """Begin to make what rendering ``formats`` needs (the templates, compiled) while a second
+    core reads the input (see :class:`~bib2table.workers.Soon`); :func:`render_all` takes it."""
+    global _prepared
+    if _prepared is not None:
+        _prepared[1].cancel()
+    made = Soon(lambda: _renderers(formats, template))
+    _prepared = ((tuple(formats), template), made)
+
+
+def _renderers(formats: list[str], template: Path | None) -> dict[str, Renderer]:
+    """A renderer for each of ``formats`` (``bib`` has none)."""
+    # Imported here: a run that renders nothing (--check) does without jinja2 and lxml.
+    import bib2table.outputs.clean  # noqa: F401  (what checks the outputs, imported here too)
+    from bib2table.outputs.render import FORMATS, Renderer
+
+    return {name: Renderer(FORMATS[name], template) for name in formats if name != "bib"}
 
 
 def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
@@ -157,6 +209,7 @@ def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
     return select(loaded.catalogue, selection, loaded.settings.keyword_hierarchy)
 
 
+@_collector_paused
 def render_all(
     loaded: Loaded,
     catalogue: Catalogue,
@@ -170,16 +223,33 @@ def render_all(
     the rows of changed entries and assembles the rest (see :mod:`bib2table.outputs.render`).
     Several formats are rendered on two cores when the catalogue is large.
     """
-    # Imported here: a run that renders nothing (--check) does without jinja2 and lxml.
-    from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
-    from bib2table.outputs.render import FORMATS, Renderer
-
+    global _prepared
     (progress or (lambda _: None))("writing " + ", ".join(formats))
+    prepared, _prepared = _prepared, None
+    if prepared is not None and prepared[0] == (tuple(formats), template):
+        renderers = prepared[1].get()
+    else:
+        if prepared is not None:
+            prepared[1].cancel()
+        renderers = _renderers(formats, template)
+    from bib2table.catalogue.cite import cite_data, forget_ahead, make_ahead
+    from bib2table.catalogue.pagedata import page_data
+    from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
+
     store = loaded.cache
-    renderers = {name: Renderer(FORMATS[name], template) for name in formats if name != "bib"}
     rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
+    # The page's data is made here while the other core renders rows (if it does).
+    ahead = (
+        [Soon(functools.partial(make_ahead, made, catalogue)) for made in (cite_data, page_data)]
+        if "html" in renderers and not renderers["html"].custom
+        else []
+    )
     # Rows made here are in their format's strict form but those named in ``unfit``.
-    unfit = _make_rows(renderers, rows, catalogue)
+    try:
+        unfit = _make_rows(renderers, rows, catalogue)
+    finally:
+        for soon in ahead:
+            soon.cancel()
 
     def output(name: str) -> tuple[Output, dict[bytes, str]]:
         if name == "bib":
@@ -204,7 +274,10 @@ def render_all(
         )
 
     large = len(catalogue.entries) >= MINIMUM
-    done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+    try:
+        done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+    finally:
+        forget_ahead()
     if store is not None:
         for _, made in done:
             for key, text in made.items():

@@ -26,10 +26,11 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Value = TypeVar("Value")
 
 #: Below this many items the fork costs more than it saves.
 MINIMUM = 1500
@@ -51,8 +52,10 @@ def map_in_halves(
         return [function(item) for item in items]
     count = max(2, min(pieces, len(items), 4096))  # (their numbers fit in the pipe)
     bounds = [len(items) * number // count for number in range(count + 1)]
+    # With work of its own to do first, this process leaves the first chunk to the worker too.
+    first = 0 if _PENDING else 1
     tasks, tasks_in = os.pipe()
-    os.write(tasks_in, b"".join(_number(number) for number in range(1, count)))
+    os.write(tasks_in, b"".join(_number(number) for number in range(first, count)))
     os.close(tasks_in)
     reader, writer = os.pipe()
     # The collector would walk (and so copy) every object the worker inherits: keep it away.
@@ -74,7 +77,9 @@ def map_in_halves(
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(writer)
-        number: int | None = 0
+        while _PENDING:
+            _PENDING.pop(0).run()
+        number: int | None = 0 if first else _take(tasks)
         while number is not None:
             done[number] = [function(item) for item in items[bounds[number] : bounds[number + 1]]]
             number = _take(tasks)
@@ -104,6 +109,48 @@ def map_in_halves(
                 mine = [function(item) for item in items[bounds[number] : bounds[number + 1]]]
         results += mine
     return results
+
+
+class Soon(Generic[Value]):
+    """A value this process makes while the worker of the next shared map is at work (so that
+    work that must be done here anyway overlaps the worker's), or else when first asked for.
+    An error in making it is raised when it is asked for."""
+
+    __slots__ = ("_error", "_make", "_value")
+
+    def __init__(self, make: Callable[[], Value]) -> None:
+        self._make: Callable[[], Value] | None = make
+        self._value: Value | None = None
+        self._error: Exception | None = None
+        _PENDING.append(self)
+
+    def run(self) -> None:
+        """Make the value, if it is not made yet."""
+        make, self._make = self._make, None
+        if make is None:
+            return
+        with contextlib.suppress(ValueError):
+            _PENDING.remove(self)
+        try:
+            self._value = make()
+        except Exception as exc:
+            self._error = exc
+
+    def get(self) -> Value:
+        """The value (made now, if it is not made yet)."""
+        self.run()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        """Never make it (unless asked for)."""
+        with contextlib.suppress(ValueError):
+            _PENDING.remove(self)
+
+
+#: What this process makes as soon as a worker is at work.
+_PENDING: list[Soon[Any]] = []
 
 
 def _number(number: int) -> bytes:
