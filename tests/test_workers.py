@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -236,9 +237,26 @@ def test_a_large_catalogue_is_the_same_on_two_cores_as_on_one(
         return pid
 
     monkeypatch.setattr(os, "fork", counted)
+    # The page's data is made once, while the other core renders rows, and used.
+    from bib2table.catalogue import cite, pagedata
+
+    made = {"cite": 0, "page": 0}
+    names, venues = cite._names, pagedata.full_venues
+
+    def cite_names(*args: Any) -> Any:
+        made["cite"] += 1
+        return names(*args)
+
+    def page_venues(*args: Any) -> Any:
+        made["page"] += 1
+        return venues(*args)
+
+    monkeypatch.setattr(cite, "_names", cite_names)
+    monkeypatch.setattr(pagedata, "full_venues", page_venues)
     formats = ["html", "markdown", "csv"]
-    _, on_two = build(bib, formats, cache=cache)
-    assert len(forks) >= 4  # the blocks, the entries, the rows, the formats
+    catalogue, on_two = build(bib, formats, cache=cache)
+    assert len(forks) >= 3  # the blocks, the entries, the rows
+    assert made == {"cite": 1, "page": len(catalogue.entries)}
     monkeypatch.setattr(workers, "_can_fork", lambda: False)
     _, on_one = build(bib, formats, cache=False)
     assert [o.text for o in on_two] == [o.text for o in on_one]

@@ -6,7 +6,6 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import gc
 from collections.abc import Callable, Sequence
@@ -273,9 +272,13 @@ def render_all(
             made if store else {}
         )
 
-    large = len(catalogue.entries) >= MINIMUM
+    # The formats are rendered on two cores when some take long: a large catalogue's --bib, or
+    # a format whose rows were not rendered ahead (the pages around rows made take little).
+    ahead_done = {name for name, kept in rows.items() if kept.made or kept.found}
+    slow = [name for name in formats if name not in ahead_done]
+    parallel = len(catalogue.entries) >= MINIMUM and bool(slow)
     try:
-        done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+        done = map_in_halves(output, formats, minimum=2 if parallel else len(formats) + 1)
     finally:
         forget_ahead()
     if store is not None:
@@ -288,37 +291,40 @@ def render_all(
 
 
 #: How many pieces the entries of a large catalogue are cut into to render their rows.
-ROW_PIECES = 24
+ROW_PIECES = 48
 
 
 def _make_rows(
     renderers: dict[str, Renderer], rows: dict[str, Rows], catalogue: Catalogue
 ) -> dict[str, set[bytes]]:
-    """Render the rows of ``catalogue`` that ``rows`` lack, in every format, on two cores when
-    there are many (each piece of the entries rendered on its own, which renders the same
-    rows), adding them to ``rows``; and, by format, the keys of the rows made that are not in
-    their format's strict form."""
+    """Render the rows of ``catalogue`` that ``rows`` lack, in every format whose rows are
+    rendered alone, on two cores when there are many, adding them to ``rows``; and, by format,
+    the keys of the rows made that are not in their format's strict form."""
     from bib2table.outputs.clean import fitting
-    from bib2table.outputs.render import Rows
 
     unfit: dict[str, set[bytes]] = {name: set() for name in renderers}
     entries = catalogue.entries
     needed = [e for e in entries if any(_lacks(rows[name], e) for name in renderers)]
     if len(needed) < MINIMUM or not renderers:
         return unfit  # rendered with the page, as it comes
+    makers = {name: renderer.row_maker(catalogue) for name, renderer in renderers.items()}
     count = min(ROW_PIECES, len(needed))
-    pieces = [
-        needed[len(needed) * n // count : len(needed) * (n + 1) // count] for n in range(count)
-    ]
+    cuts = [len(needed) * n // count for n in range(count + 1)]
+    pieces = [needed[cuts[n] : cuts[n + 1]] for n in range(count)]
 
     def make(piece: list[Entry]) -> dict[str, tuple[dict[bytes, str], list[bytes]]]:
-        part = dataclasses.replace(catalogue, entries=piece)
         found = {}
-        for name, renderer in renderers.items():
-            made = Rows(rows[name].key_of, rows[name].found)
-            renderer.render_rows(part, made)
-            fit = fitting(made.made, name)
-            found[name] = (made.made, [key for key in made.made if key not in fit])
+        for name, maker in makers.items():
+            if maker is None:
+                continue  # rendered with the page
+            kept, key_of = rows[name].found, rows[name].key_of
+            made: dict[bytes, str] = {}
+            for entry in piece:
+                key = key_of(entry)
+                if key is not None and key not in kept and key not in made:
+                    made[key] = maker(entry)
+            fit = fitting(made, name)
+            found[name] = (made, [key for key in made if key not in fit])
         return found
 
     for found in map_in_halves(make, pieces, minimum=2, pieces=count):

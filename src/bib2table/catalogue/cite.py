@@ -116,7 +116,7 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     the ``.bib`` has a key for each value its entries saw (``title``, ``title 2``). (The links
     are in each row, see :func:`row_links`.)
     """
-    ready = made_ahead(cite_data, catalogue, abstract)
+    ready = None if abstract else made_ahead(cite_data, catalogue)
     if ready is not None:
         return ready
     hidden = catalogue_hidden_fields(catalogue, abstract)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import io
 import operator
@@ -227,11 +228,22 @@ class Renderer:
         emitted = {id(text) for text in hook.emitted} if hook is not None else set()
         return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
 
-    def render_rows(self, catalogue: Catalogue, rows: Rows) -> None:
-        """Add to ``rows`` the rows of ``catalogue`` they lack, rendering no more of the rest
-        than comes before them (a template that has no ``row`` block renders whole)."""
-        if self.digest():
-            self._pieces(catalogue, _RowHook(self, catalogue, rows), len(catalogue.entries))
+    def row_maker(self, catalogue: Catalogue) -> Callable[[Entry], str] | None:
+        """What renders any entry's row of ``catalogue`` as :meth:`render` renders it alone
+        (what a row sees of the catalogue is the same for all its entries); ``None`` when the
+        template's rows are not rendered alone (it has no ``row`` block, or none in the loop
+        over the entries). Found by rendering the template for the first entry only, up to
+        its row."""
+        if not self.digest() or not catalogue.entries:
+            return None
+        first = catalogue.entries[0]
+        probe = dataclasses.replace(catalogue, entries=[first])
+        hook = _RowHook(self, probe, Rows(lambda entry: b"" if entry is first else None))
+        self._pieces(probe, hook, 1)
+        block = hook.block
+        if block is None:
+            return None
+        return lambda entry: hook.alone(block, None, entry)
 
     def _pieces(self, catalogue: Catalogue, hook: _RowHook | None, rows: int = -1) -> list[str]:
         """The output's pieces, with ``hook`` in place of the ``row`` block; with ``rows``,
@@ -345,6 +357,8 @@ class _RowHook:
         self._blocks: dict[str, list[Any]] = {}
         #: the ``row`` block was just looked up: the context derived next is the row's
         self.armed = False
+        #: the ``row`` block, once a row was rendered alone with it
+        self.block: Any = None
 
     def wrap(self, chain: list[Any]) -> list[Any]:
         """The block list with the effective ``row`` block replaced by this hook."""
@@ -375,12 +389,15 @@ class _RowHook:
         if text is None:
             text = self.alone(block, context, entry)
             self.rows.made[key] = text
+            self.block = block
         self.emitted.append(text)
         yield text
 
-    def alone(self, block: Any, outer: jinja2.runtime.Context, entry: Entry) -> str:
-        """The ``row`` block rendered with only what a row may see."""
+    def alone(self, block: Any, outer: jinja2.runtime.Context | None, entry: Entry) -> str:
+        """The ``row`` block rendered with only what a row may see (taken from ``outer``, the
+        context the first row is rendered from)."""
         if self._parent is None:
+            assert outer is not None
             shared = {
                 name: value
                 for name, value in outer.get_all().items()
