@@ -130,26 +130,38 @@ def test_a_worker_that_dies_is_replaced_by_this_side() -> None:
     assert map_in_halves(die_there, list(range(MINIMUM * 2))) == [n * n for n in range(MINIMUM * 2)]
 
 
+@pytest.mark.parametrize("where", ["page", "row"])
 @pytest.mark.parametrize("failing", ["html", "markdown", "csv"])
 def test_a_format_failing_on_either_core_ends_the_run_with_its_message(
-    failing: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    failing: str, where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Several formats are rendered on two cores; whichever fails, the run says why."""
+    """Several formats are rendered on two cores (rows on either, pages while rows are made);
+    whichever fails, in a page or in a row, the run says why."""
     from bib2table import pipeline
     from bib2table.errors import TemplateError
-    from bib2table.outputs.render import Renderer
+    from bib2table.outputs import render
     from paths import COMPRESSION_BIB
 
     monkeypatch.setenv("BIB2TABLE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(pipeline, "MINIMUM", 1)
-    render = Renderer.render
+    if where == "page":
+        pieces = render.Renderer._pieces
 
-    def broken(self: Renderer, *args: object, **kwargs: object) -> object:
-        if self.format.name == failing:
-            raise TemplateError(f"{failing} template broke")
-        return render(self, *args, **kwargs)  # type: ignore[arg-type]
+        def broken_page(self: render.Renderer, *args: Any, **kwargs: Any) -> Any:
+            if self.format.name == failing:
+                raise TemplateError(f"{failing} template broke")
+            return pieces(self, *args, **kwargs)
 
-    monkeypatch.setattr(Renderer, "render", broken)
+        monkeypatch.setattr(render.Renderer, "_pieces", broken_page)
+    else:
+        alone = render._RowHook.alone
+
+        def broken_row(self: render._RowHook, *args: Any, **kwargs: Any) -> Any:
+            if self.renderer.format.name == failing and self.block is not None:
+                raise TemplateError(f"{failing} template broke")  # (past the first row)
+            return alone(self, *args, **kwargs)
+
+        monkeypatch.setattr(render._RowHook, "alone", broken_row)
     before = children()
     loaded = pipeline.load(COMPRESSION_BIB)
     with pytest.raises(TemplateError, match=f"{failing} template broke"):

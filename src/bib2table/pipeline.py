@@ -231,24 +231,25 @@ def render_all(
         if prepared is not None:
             prepared[1].cancel()
         renderers = _renderers(formats, template)
-    from bib2table.catalogue.cite import cite_data, forget_ahead, make_ahead
-    from bib2table.catalogue.pagedata import page_data
     from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
 
     store = loaded.cache
     rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
-    # The page's data is made here while the other core renders rows (if it does).
-    ahead = (
-        [Soon(functools.partial(make_ahead, made, catalogue)) for made in (cite_data, page_data)]
-        if "html" in renderers and not renderers["html"].custom
-        else []
-    )
-    # Rows made here are in their format's strict form but those named in ``unfit``.
+    # The rows the cache lacks: many are rendered first, on two cores, while this process
+    # renders the pages around them (leaving their places for them); they are put in their
+    # places after. Rows made so are in their format's strict form but those in ``unfit``.
+    needed = [e for e in catalogue.entries if any(_lacks(rows[n], e) for n in renderers)]
+    ahead = len(needed) >= MINIMUM
+    pages = {
+        name: Soon(functools.partial(renderer.render_waiting, catalogue, rows[name]))
+        for name, renderer in renderers.items()
+        if ahead
+    }
     try:
-        unfit = _make_rows(renderers, rows, catalogue)
+        unfit = _make_rows(renderers, rows, catalogue, needed) if ahead else {}
     finally:
-        for soon in ahead:
-            soon.cancel()
+        for page in pages.values():
+            page.cancel()  # made when asked for, from here on
 
     def output(name: str) -> tuple[Output, dict[bytes, str]]:
         if name == "bib":
@@ -257,10 +258,13 @@ def render_all(
             bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
             return Output(name, bib), {}
         made_before = set(rows[name].made)
-        rendered = renderers[name].render(catalogue, rows[name])
+        rendered = pages[name].get().filled(rows[name].made) if name in pages else None
+        if rendered is None:
+            rendered = renderers[name].render(catalogue, rows[name])
         # Rows read from the cache were checked as they were read; these are the new ones.
         all_made = rows[name].made
-        made = {k: v for k, v in all_made.items() if k in made_before and k not in unfit[name]}
+        wrong = unfit.get(name, set())
+        made = {k: v for k, v in all_made.items() if k in made_before and k not in wrong}
         made.update(fitting({k: v for k, v in all_made.items() if k not in made_before}, name))
         if name == "html":
             skeleton = rendered.without_rows(STAND_IN)
@@ -277,10 +281,7 @@ def render_all(
     ahead_done = {name for name, kept in rows.items() if kept.made or kept.found}
     slow = [name for name in formats if name not in ahead_done]
     parallel = len(catalogue.entries) >= MINIMUM and bool(slow)
-    try:
-        done = map_in_halves(output, formats, minimum=2 if parallel else len(formats) + 1)
-    finally:
-        forget_ahead()
+    done = map_in_halves(output, formats, minimum=2 if parallel else len(formats) + 1)
     if store is not None:
         for _, made in done:
             for key, text in made.items():
@@ -295,7 +296,10 @@ ROW_PIECES = 48
 
 
 def _make_rows(
-    renderers: dict[str, Renderer], rows: dict[str, Rows], catalogue: Catalogue
+    renderers: dict[str, Renderer],
+    rows: dict[str, Rows],
+    catalogue: Catalogue,
+    needed: list[Entry],
 ) -> dict[str, set[bytes]]:
     """Render the rows of ``catalogue`` that ``rows`` lack, in every format whose rows are
     rendered alone, on two cores when there are many, adding them to ``rows``; and, by format,
@@ -303,10 +307,6 @@ def _make_rows(
     from bib2table.outputs.clean import fitting
 
     unfit: dict[str, set[bytes]] = {name: set() for name in renderers}
-    entries = catalogue.entries
-    needed = [e for e in entries if any(_lacks(rows[name], e) for name in renderers)]
-    if len(needed) < MINIMUM or not renderers:
-        return unfit  # rendered with the page, as it comes
     makers = {name: renderer.row_maker(catalogue) for name, renderer in renderers.items()}
     count = min(ROW_PIECES, len(needed))
     cuts = [len(needed) * n // count for n in range(count + 1)]

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import json
 import re
-import weakref
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
@@ -116,9 +115,6 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
     the ``.bib`` has a key for each value its entries saw (``title``, ``title 2``). (The links
     are in each row, see :func:`row_links`.)
     """
-    ready = None if abstract else made_ahead(cite_data, catalogue)
-    if ready is not None:
-        return ready
     hidden = catalogue_hidden_fields(catalogue, abstract)
     names = _names(catalogue)
     used: dict[str, str] = {}
@@ -162,30 +158,6 @@ def _macro_keys(
             used[key] = _string_line(names[macro], value)
         keys.append(key)
     return keys
-
-
-#: Page data made ahead (see :func:`make_ahead`): by function, catalogue and arguments.
-_AHEAD: dict[tuple[Any, ...], tuple[weakref.ref[Any], Markup]] = {}
-
-
-def make_ahead(function: Callable[..., Markup], catalogue: Catalogue, *args: Any) -> None:
-    """Make ``function(catalogue, *args)`` now, for the next such call to take (once): the
-    page's data, made while another core renders rows."""
-    value = function(catalogue, *args)
-    _AHEAD[(function, id(catalogue), args)] = (weakref.ref(catalogue), value)
-
-
-def made_ahead(function: Callable[..., Markup], catalogue: Catalogue, *args: Any) -> Markup | None:
-    """What :func:`make_ahead` made for this call, if it did (then forgotten)."""
-    if not _AHEAD:
-        return None
-    found = _AHEAD.pop((function, id(catalogue), args), None)
-    return found[1] if found is not None and found[0]() is catalogue else None
-
-
-def forget_ahead() -> None:
-    """Forget whatever was made ahead and not taken."""
-    _AHEAD.clear()
 
 
 def script_json(value: object) -> Markup:

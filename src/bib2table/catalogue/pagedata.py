@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from markupsafe import Markup
 
-from bib2table.catalogue.cite import made_ahead, script_json
+from bib2table.catalogue.cite import script_json
 from bib2table.catalogue.model import Catalogue
 from bib2table.catalogue.search import SEPARATOR, arxiv_id, full_venues, roles
 from bib2table.catalogue.settings import Column
@@ -31,9 +31,6 @@ def column_kind(column: Column) -> str:
 
 def page_data(catalogue: Catalogue) -> Markup:
     """The page's search and sort data, JSON safe inside ``<script type="application/json">``."""
-    ready = made_ahead(page_data, catalogue)
-    if ready is not None:
-        return ready
     labels = [c.label for c in catalogue.categories]
     index = {label: n for n, label in enumerate(labels)}
     columns = [

@@ -228,6 +228,17 @@ class Renderer:
         emitted = {id(text) for text in hook.emitted} if hook is not None else set()
         return Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
 
+    def render_waiting(self, catalogue: Catalogue, rows: Rows) -> Waiting:
+        """Render ``catalogue`` with the rows ``rows`` has; each row it lacks is left for later,
+        a stand-in in its place (see :meth:`Waiting.filled`)."""
+        hook = _RowHook(self, catalogue, rows) if self.digest() else None
+        if hook is not None:
+            hook.waiting = {}
+        pieces = self._pieces(catalogue, hook)
+        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
+        stand_ins = hook.waiting if hook is not None and hook.waiting is not None else {}
+        return Waiting(pieces, [id(p) in emitted for p in pieces], stand_ins)
+
     def row_maker(self, catalogue: Catalogue) -> Callable[[Entry], str] | None:
         """What renders any entry's row of ``catalogue`` as :meth:`render` renders it alone
         (what a row sees of the catalogue is the same for all its entries); ``None`` when the
@@ -272,6 +283,42 @@ class Renderer:
 def render(catalogue: Catalogue, fmt: Format, template: Path | None = None) -> str:
     """Render ``catalogue`` with the format's built-in template, or with ``template``."""
     return Renderer(fmt, template).render(catalogue).text
+
+
+class _StandIn(str):
+    """What stands in a row's place until the row is made (an object of its own)."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Waiting:
+    """An output rendered before some of its rows: a stand-in in each one's place."""
+
+    pieces: list[str]
+    rows: list[bool]
+    #: each stand-in (by ``id``, with the stand-in itself) and the key of its row
+    stand_ins: dict[int, tuple[str, bytes]]
+
+    def filled(self, made: dict[bytes, str]) -> Rendered | None:
+        """The output with the rows ``made`` in their places; ``None`` when a row is not
+        there, or when the template did something with a row but output it as it is (then
+        the output is rendered again with its rows)."""
+        pieces = list(self.pieces)
+        stand_ins = self.stand_ins
+        filled = 0
+        if stand_ins:
+            for number, piece in enumerate(pieces):
+                waiting = stand_ins.get(id(piece))
+                if waiting is not None and waiting[0] is piece:
+                    text = made.get(waiting[1])
+                    if text is None:
+                        return None
+                    pieces[number] = text
+                    filled += 1
+        if filled != len(stand_ins):
+            return None
+        return Rendered("".join(pieces), pieces, self.rows)
 
 
 @dataclass(frozen=True)
@@ -359,6 +406,9 @@ class _RowHook:
         self.armed = False
         #: the ``row`` block, once a row was rendered alone with it
         self.block: Any = None
+        #: when rows are left for later: each stand-in put in a row's place (by ``id``), with
+        #: the row's key
+        self.waiting: dict[int, tuple[str, bytes]] | None = None
 
     def wrap(self, chain: list[Any]) -> list[Any]:
         """The block list with the effective ``row`` block replaced by this hook."""
@@ -386,7 +436,10 @@ class _RowHook:
         text = self.rows.found.get(key)
         if text is None:
             text = self.rows.made.get(key)
-        if text is None:
+        if text is None and self.waiting is not None:
+            text = _StandIn("\0")
+            self.waiting[id(text)] = (text, key)
+        elif text is None:
             text = self.alone(block, context, entry)
             self.rows.made[key] = text
             self.block = block
