@@ -123,7 +123,16 @@ class Fields(Mapping[str, str]):
 
     def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
         """The field's value, or ``default`` (the empty string) when the entry lacks it."""
-        return self[name] if name in self._raw else default
+        value = self._values.get(name)
+        if value is not None:
+            return value
+        raw = self._data if self._data is not None else self._raw
+        source = raw.get(name)
+        if source is None:
+            return default
+        value = evaluate(source, self._macros, self.warnings, self.undefined)
+        self._values[name] = value
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -861,18 +870,15 @@ def _single_piece(text: str) -> str | None:
     if "#" in text:
         return None
     stripped = text.strip()
-    if _BARE_WORD.fullmatch(stripped) and not stripped.isdigit():
-        return None  # a macro: looked up by the caller
     if len(stripped) >= 2 and (
         (stripped[0] == "{" and stripped[-1] == "}") or (stripped[0] == '"' and stripped[-1] == '"')
     ):
-        return stripped[1:-1]
+        return stripped[1:-1]  # (a macro's name has neither braces nor quotes)
     if stripped.isdigit():
         return stripped
-    return None
+    return None  # a macro (looked up by the caller), or pieces side by side
 
 
-_BARE_WORD = re.compile(r"[^\s#{}\"]+")
 _FLAT_PIECES = re.compile(r"\s*(\{[^{}]*\}|\"[^\"{}]*\"|[^\s#{}\"]+)\s*(?:#|$)")
 
 
