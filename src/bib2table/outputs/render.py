@@ -615,11 +615,14 @@ def _template_line(exc: BaseException, name: str) -> str:
 def md_escape(text: object) -> str:
     """Escape text for a Markdown table cell: it stays literal text and cannot break the row."""
     value = " ".join(str(text).split())
-    value = _MD_SPECIAL.sub(r"\\\1", value)
-    value = _MD_ENTITY.sub(r"\\&", value)
+    # (Each pattern looked for before anything is replaced: most cells have none of them.)
+    if _MD_SPECIAL.search(value):
+        value = _MD_SPECIAL.sub(r"\\\1", value)
+    if "&" in value:
+        value = _MD_ENTITY.sub(r"\\&", value)
     if "://" in value:
         value = _MD_SCHEME.sub(r"\\:", value)
-    if "." in value:
+    if "." in value and _MD_WWW.search(value):
         value = _MD_WWW.sub(r"\1\\.", value)
     if "@" in value:
         value = _MD_EMAIL_AT.sub(WORD_JOINER + "@", value)
@@ -640,6 +643,8 @@ def csv_row(cells: Iterable[object]) -> str:
 
 
 def _neutralise(cell: str) -> str:
+    if not cell or cell[0] not in "'=+-@\t\r":
+        return cell  # (what _FORMULA looks for starts with one of these)
     return "'" + cell if _FORMULA.match(cell) else cell
 
 
