@@ -321,3 +321,30 @@ def test_work_of_its_own_is_done_while_the_worker_works() -> None:
         broken.get()
     assert later.get() == "other"
     assert made == ["during", "later"]
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        '{% block footer %}<a href="javascript:alert(1)">x</a>{% endblock %}',
+        '{% block row scoped %}<tr><td onclick="alert(1)">{{ entry.key }}</td></tr>\n'
+        "{% endblock %}",
+    ],
+    ids=["page", "rows"],
+)
+def test_a_large_unsafe_page_is_refused_whatever_core_made_it(
+    block: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The page check runs on a large catalogue's page too, whose rows are made on two cores
+    and whose skeleton is checked while they are: an unsafe link around the rows, or an
+    event handler in every row, and nothing is written."""
+    from bib2table import build
+    from bib2table.errors import TemplateError
+
+    bib = _large_bib(tmp_path, 1600)
+    template = _write(
+        tmp_path / "page.html.jinja2", '{% extends "default/catalogue.html.jinja2" %}\n' + block
+    )
+    monkeypatch.setenv("BIB2TABLE_CACHE_DIR", str(tmp_path / "cache"))
+    with pytest.raises(TemplateError, match="unsafe"):
+        build(bib, ["html"], template=template, cache=False)

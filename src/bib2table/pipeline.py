@@ -23,7 +23,7 @@ from bib2table.errors import Bib2TableError, InputError, TemplateError
 from bib2table.workers import MINIMUM, Soon, map_in_halves
 
 if TYPE_CHECKING:
-    from bib2table.outputs.render import Rendered, Renderer, Rows
+    from bib2table.outputs.render import Rendered, Renderer, Rows, Waiting
 
 Value = TypeVar("Value")
 
@@ -241,7 +241,7 @@ def render_all(
     needed = [e for e in catalogue.entries if any(_lacks(rows[n], e) for n in renderers)]
     ahead = len(needed) >= MINIMUM
     pages = {
-        name: Soon(functools.partial(renderer.render_waiting, catalogue, rows[name]))
+        name: Soon(functools.partial(_page_ahead, renderer, catalogue, rows[name]))
         for name, renderer in renderers.items()
         if ahead
     }
@@ -258,8 +258,10 @@ def render_all(
             bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
             return Output(name, bib), {}
         made_before = set(rows[name].made)
-        rendered = pages[name].get().filled(rows[name].made) if name in pages else None
+        page = pages[name].get() if name in pages else None
+        rendered = page.waiting.filled(rows[name].made) if page is not None else None
         if rendered is None:
+            page = None
             rendered = renderers[name].render(catalogue, rows[name])
         # Rows read from the cache were checked as they were read; these are the new ones.
         all_made = rows[name].made
@@ -267,9 +269,12 @@ def render_all(
         made = {k: v for k, v in all_made.items() if k in made_before and k not in wrong}
         made.update(fitting({k: v for k, v in all_made.items() if k not in made_before}, name))
         if name == "html":
-            skeleton = rendered.without_rows(STAND_IN)
+            if page is not None and page.skeleton is not None:
+                skeleton, checked = page.skeleton, page.checked
+            else:
+                skeleton, checked = rendered.without_rows(STAND_IN), None
             rows_fit = len(made) == len(all_made)
-            faults = check_assembled(rendered.text, skeleton, rows_fit)
+            faults = check_assembled(rendered.text, skeleton, rows_fit, checked)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
         return Output(name, rendered.text, row_spans(rendered, len(catalogue.entries))), (
@@ -289,6 +294,27 @@ def render_all(
         store.save()
         store.close()
     return [result for result, _ in done]
+
+
+@dataclass
+class _Page:
+    """An output rendered before its rows, and, for a page, its skeleton already checked."""
+
+    waiting: Waiting
+    skeleton: str | None = None
+    checked: tuple[list[str], int] | None = None
+
+
+def _page_ahead(renderer: Renderer, catalogue: Catalogue, rows: Rows) -> _Page:
+    """``renderer``'s output of ``catalogue`` with the places of the rows ``rows`` lacks kept
+    for them; for the HTML page, also the page's skeleton (its rows left out), checked."""
+    from bib2table.outputs.clean import STAND_IN, check_skeleton
+
+    waiting = renderer.render_waiting(catalogue, rows)
+    if renderer.format.name != "html":
+        return _Page(waiting)
+    skeleton = waiting.without_rows(STAND_IN)
+    return _Page(waiting, skeleton, check_skeleton(skeleton))
 
 
 #: How many pieces the entries of a large catalogue are cut into to render their rows.

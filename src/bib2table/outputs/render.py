@@ -237,7 +237,13 @@ class Renderer:
         pieces = self._pieces(catalogue, hook)
         emitted = {id(text) for text in hook.emitted} if hook is not None else set()
         stand_ins = hook.waiting if hook is not None and hook.waiting is not None else {}
-        return Waiting(pieces, [id(p) in emitted for p in pieces], stand_ins)
+        places = []
+        for number, piece in enumerate(pieces):
+            waiting = stand_ins.get(id(piece))
+            if waiting is not None and waiting[0] is piece:
+                places.append((number, waiting[1]))
+        whole = len(places) == len(stand_ins)
+        return Waiting(pieces, [id(p) in emitted for p in pieces], places, whole)
 
     def row_maker(self, catalogue: Catalogue) -> Callable[[Entry], str] | None:
         """What renders any entry's row of ``catalogue`` as :meth:`render` renders it alone
@@ -297,28 +303,28 @@ class Waiting:
 
     pieces: list[str]
     rows: list[bool]
-    #: each stand-in (by ``id``, with the stand-in itself) and the key of its row
-    stand_ins: dict[int, tuple[str, bytes]]
+    #: where a row is to go in ``pieces``, and its key, for each stand-in found among them
+    places: list[tuple[int, bytes]]
+    #: whether every stand-in is among ``pieces`` (not taken into other text by the template)
+    whole: bool
 
     def filled(self, made: dict[bytes, str]) -> Rendered | None:
         """The output with the rows ``made`` in their places; ``None`` when a row is not
         there, or when the template did something with a row but output it as it is (then
         the output is rendered again with its rows)."""
-        pieces = list(self.pieces)
-        stand_ins = self.stand_ins
-        filled = 0
-        if stand_ins:
-            for number, piece in enumerate(pieces):
-                waiting = stand_ins.get(id(piece))
-                if waiting is not None and waiting[0] is piece:
-                    text = made.get(waiting[1])
-                    if text is None:
-                        return None
-                    pieces[number] = text
-                    filled += 1
-        if filled != len(stand_ins):
+        if not self.whole:
             return None
+        pieces = list(self.pieces)
+        for number, key in self.places:
+            text = made.get(key)
+            if text is None:
+                return None
+            pieces[number] = text
         return Rendered("".join(pieces), pieces, self.rows)
+
+    def without_rows(self, stand_in: str) -> str:
+        """:meth:`Rendered.without_rows` of the output once filled (the same whatever rows)."""
+        return Rendered("", self.pieces, self.rows).without_rows(stand_in)
 
 
 @dataclass(frozen=True)
