@@ -61,9 +61,8 @@ _FIELD = r"\s*+" + NAME + r"\s*+=\s*+" + VALUE + r"\s*+"
 #: An entry's fields after the key's comma, to the closing brace; group 1 is the last field
 #: when it has no comma after it.
 BODY = re.compile("(?:" + _FIELD + ",)*+(" + _FIELD + r")?\s*+\}")
-#: One field of a body :data:`BODY` matched: its name and its value as written.
-FIELD = re.compile(r"\s*+(" + NAME + r")\s*+=\s*+(" + VALUE + r")\s*+")
-#: The same with the white space before it and around its ``=`` (for the excerpt).
+#: One field of a body :data:`BODY` matched: the white space before it, its name, what is
+#: between its name and its value, and its value as written.
 FIELD_LAYOUT = re.compile(r"(\s*+)(" + NAME + r")(\s*+=\s*+)(" + VALUE + r")\s*+")
 
 #: Entry types the splitter reads as other kinds of block (it looks at the start only).
