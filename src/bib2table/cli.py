@@ -27,6 +27,7 @@ from bib2table.pipeline import (
     choose,
     files_read,
     load,
+    prepare,
     render_all,
 )
 from bib2table.problems import Problem, Severity
@@ -438,6 +439,7 @@ def _full(job: _Job, selection: Selection, watching: bool) -> tuple[Loaded | Non
     cleanly (reported)."""
     progress = _TerminalProgress() if sys.stderr.isatty() and not watching else None
     try:
+        prepare(job.formats, job.template)
         loaded = load(job.sources, job.config, job.encoding, job.cache, progress)
         if job.verbose:
             click.echo(f"bib2table: {_settings_used(loaded.settings)}", err=True)

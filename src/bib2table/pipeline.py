@@ -6,21 +6,25 @@ Kept apart from :mod:`bib2table.cli` so that the importable API and the command 
 from __future__ import annotations
 
 import contextlib
+import functools
+import gc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bib2table.bibtex.parse import ParsedBib, parse_files
 from bib2table.cache import Cache
-from bib2table.catalogue.model import Catalogue, build_catalogue
+from bib2table.catalogue.model import Catalogue, Entry, build_catalogue
 from bib2table.catalogue.settings import Settings, candidates, load_settings
 from bib2table.errors import Bib2TableError, InputError, TemplateError
-from bib2table.workers import MINIMUM, map_in_halves
+from bib2table.workers import MINIMUM, Soon, map_in_halves
 
 if TYPE_CHECKING:
     from bib2table.catalogue.selection import Selection
-    from bib2table.outputs.render import Rendered, Renderer, Rows
+    from bib2table.outputs.render import Rendered, Renderer, Rows, Waiting
+
+Value = TypeVar("Value")
 
 #: Told, now and then, what a long run is doing.
 Progress = Callable[[str], None]
@@ -108,6 +112,30 @@ def files_read(
     return found
 
 
+def _collector_paused(function: Callable[..., Value]) -> Callable[..., Value]:
+    """``function`` run with Python's cyclic garbage collector paused.
+
+    A build makes a few hundred thousand objects that live until it ends (and few cycles):
+    the collector's passes over them, ever longer as they grow, would take a tenth of the
+    run. Afterwards they join the oldest generation at once (frozen and thawed: no pass over
+    them), which the collector walks again only when much more has been made."""
+
+    @functools.wraps(function)
+    def paused(*args: Any, **kwargs: Any) -> Value:
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def load(
     source: Path | Sequence[Path],
     config: Path | None = None,
@@ -125,6 +153,7 @@ def load(
     first = sources[0]
     settings = load_settings(first, config)
     store = Cache() if cache else None
+    _begin_prepared(store)
     say = progress or (lambda _: None)
     say("reading " + ", ".join(s.name for s in sources))
     if is_spreadsheet(first) and len(sources) == 1:
@@ -160,9 +189,51 @@ def build(
     ``selection`` keeps only some entries, in every format. Problems with single entries are
     in ``catalogue.problems``; fatal errors raise :class:`~bib2table.errors.Bib2TableError`.
     """
+    prepare(formats, template)
     loaded = load(source, config, encoding, cache, progress)
     catalogue = choose(loaded, selection)
     return catalogue, render_all(loaded, catalogue, formats, template, progress)
+
+
+_Wish = tuple[tuple[str, ...], Path | None, Cache | None]
+
+#: What :func:`prepare` asked for (formats and template), until :func:`load` begins it.
+_wanted: tuple[tuple[str, ...], Path | None] | None = None
+#: The renderers begun: for which formats, template and cache, and them.
+_prepared: tuple[_Wish, Soon[dict[str, Renderer]]] | None = None
+
+
+def prepare(formats: list[str], template: Path | None = None) -> None:
+    """Ask for what rendering ``formats`` needs (the templates, compiled) to be made while a
+    second core reads the input (see :class:`~bib2table.workers.Soon`): :func:`load` begins it
+    once the run's cache is open, and :func:`render_all` takes it."""
+    global _wanted
+    _wanted = (tuple(formats), template)
+
+
+def _begin_prepared(store: Cache | None) -> None:
+    """Begin to make the renderers :func:`prepare` asked for, with ``store``'s compiled
+    templates; forget any begun for an earlier run."""
+    global _wanted, _prepared
+    wanted, _wanted = _wanted, None
+    if _prepared is not None:
+        _prepared[1].cancel()
+        _prepared = None
+    if wanted is not None:
+        formats, template = wanted
+        made = Soon(lambda: _renderers(list(formats), template, store))
+        _prepared = ((formats, template, store), made)
+
+
+def _renderers(
+    formats: list[str], template: Path | None, store: Cache | None
+) -> dict[str, Renderer]:
+    """A renderer for each of ``formats`` (``bib`` has none)."""
+    # Imported here: a run that renders nothing (--check) does without jinja2 and lxml.
+    import bib2table.outputs.clean  # noqa: F401  (what checks the outputs, imported here too)
+    from bib2table.outputs.render import FORMATS, Renderer
+
+    return {name: Renderer(FORMATS[name], template, store) for name in formats if name != "bib"}
 
 
 def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
@@ -175,6 +246,7 @@ def choose(loaded: Loaded, selection: Selection | None) -> Catalogue:
     return select(loaded.catalogue, selection, loaded.settings.keyword_hierarchy)
 
 
+@_collector_paused
 def render_all(
     loaded: Loaded,
     catalogue: Catalogue,
@@ -188,16 +260,34 @@ def render_all(
     the rows of changed entries and assembles the rest (see :mod:`bib2table.outputs.render`).
     Several formats are rendered on two cores when the catalogue is large.
     """
-    # Imported here: a run that renders nothing (--check) does without jinja2 and lxml.
-    from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
-    from bib2table.outputs.render import FORMATS, Renderer
-
+    global _prepared
     (progress or (lambda _: None))("writing " + ", ".join(formats))
     store = loaded.cache
-    renderers = {
-        name: Renderer(FORMATS[name], template, store) for name in formats if name != "bib"
-    }
+    prepared, _prepared = _prepared, None
+    if prepared is not None and prepared[0] == (tuple(formats), template, store):
+        renderers = prepared[1].get()
+    else:
+        if prepared is not None:
+            prepared[1].cancel()
+        renderers = _renderers(formats, template, store)
+    from bib2table.outputs.clean import STAND_IN, check_assembled, fitting
+
     rows = {name: _rows(store, renderer, catalogue) for name, renderer in renderers.items()}
+    # The rows the cache lacks: many are rendered first, on two cores, while this process
+    # renders the pages around them (leaving their places for them); they are put in their
+    # places after. Rows made so are in their format's strict form but those in ``unfit``.
+    needed = [e for e in catalogue.entries if any(_lacks(rows[n], e) for n in renderers)]
+    ahead = len(needed) >= MINIMUM
+    pages = {
+        name: Soon(functools.partial(_page_ahead, renderer, catalogue, rows[name]))
+        for name, renderer in renderers.items()
+        if ahead
+    }
+    try:
+        unfit = _make_rows(renderers, rows, catalogue, needed) if ahead else {}
+    finally:
+        for page in pages.values():
+            page.cancel()  # made when asked for, from here on
 
     def output(name: str) -> tuple[Output, dict[bytes, str]]:
         if name == "bib":
@@ -205,21 +295,36 @@ def render_all(
 
             bib = bib_text(loaded.catalogue, catalogue.entries, loaded.parsed.preambles)
             return Output(name, bib), {}
-        rendered = renderers[name].render(catalogue, rows[name])
+        made_before = set(rows[name].made)
+        page = pages[name].get() if name in pages else None
+        rendered = page.waiting.filled(rows[name].made) if page is not None else None
+        if rendered is None:
+            page = None
+            rendered = renderers[name].render(catalogue, rows[name])
         # Rows read from the cache were checked as they were read; these are the new ones.
-        made = fitting(rows[name].made, name)
+        all_made = rows[name].made
+        wrong = unfit.get(name, set())
+        made = {k: v for k, v in all_made.items() if k in made_before and k not in wrong}
+        made.update(fitting({k: v for k, v in all_made.items() if k not in made_before}, name))
         if name == "html":
-            skeleton = rendered.without_rows(STAND_IN)
-            rows_fit = len(made) == len(rows[name].made)
-            faults = check_assembled(rendered.text, skeleton, rows_fit)
+            if page is not None and page.skeleton is not None:
+                skeleton, checked = page.skeleton, page.checked
+            else:
+                skeleton, checked = rendered.without_rows(STAND_IN), None
+            rows_fit = len(made) == len(all_made)
+            faults = check_assembled(rendered.text, skeleton, rows_fit, checked)
             if faults:
                 raise TemplateError("the rendered page is unsafe: " + "; ".join(faults[:3]))
         spans = row_spans(rendered, len(catalogue.entries))
         output = Output(name, rendered.text, spans, placed(rendered))
         return output, (made if store else {})
 
-    large = len(catalogue.entries) >= MINIMUM
-    done = map_in_halves(output, formats, minimum=2 if large else len(formats) + 1)
+    # The formats are rendered on two cores when some take long: a large catalogue's --bib, or
+    # a format whose rows were not rendered ahead (the pages around rows made take little).
+    ahead_done = {name for name, kept in rows.items() if kept.made or kept.found}
+    slow = [name for name in formats if name not in ahead_done]
+    parallel = len(catalogue.entries) >= MINIMUM and bool(slow)
+    done = map_in_halves(output, formats, minimum=2 if parallel else len(formats) + 1)
     if store is not None:
         for _, made in done:
             for key, text in made.items():
@@ -227,6 +332,75 @@ def render_all(
         store.save()
         store.close()
     return [result for result, _ in done]
+
+
+@dataclass
+class _Page:
+    """An output rendered before its rows, and, for a page, its skeleton already checked."""
+
+    waiting: Waiting
+    skeleton: str | None = None
+    checked: tuple[list[str], int] | None = None
+
+
+def _page_ahead(renderer: Renderer, catalogue: Catalogue, rows: Rows) -> _Page:
+    """``renderer``'s output of ``catalogue`` with the places of the rows ``rows`` lacks kept
+    for them; for the HTML page, also the page's skeleton (its rows left out), checked."""
+    from bib2table.outputs.clean import STAND_IN, check_skeleton
+
+    waiting = renderer.render_waiting(catalogue, rows)
+    if renderer.format.name != "html":
+        return _Page(waiting)
+    skeleton = waiting.without_rows(STAND_IN)
+    return _Page(waiting, skeleton, check_skeleton(skeleton))
+
+
+#: How many pieces the entries of a large catalogue are cut into to render their rows.
+ROW_PIECES = 48
+
+
+def _make_rows(
+    renderers: dict[str, Renderer],
+    rows: dict[str, Rows],
+    catalogue: Catalogue,
+    needed: list[Entry],
+) -> dict[str, set[bytes]]:
+    """Render the rows of ``catalogue`` that ``rows`` lack, in every format whose rows are
+    rendered alone, on two cores when there are many, adding them to ``rows``; and, by format,
+    the keys of the rows made that are not in their format's strict form."""
+    from bib2table.outputs.clean import fitting
+
+    unfit: dict[str, set[bytes]] = {name: set() for name in renderers}
+    makers = {name: renderer.row_maker(catalogue) for name, renderer in renderers.items()}
+    count = min(ROW_PIECES, len(needed))
+    cuts = [len(needed) * n // count for n in range(count + 1)]
+    pieces = [needed[cuts[n] : cuts[n + 1]] for n in range(count)]
+
+    def make(piece: list[Entry]) -> dict[str, tuple[dict[bytes, str], list[bytes]]]:
+        found = {}
+        for name, maker in makers.items():
+            if maker is None:
+                continue  # rendered with the page
+            kept, key_of = rows[name].found, rows[name].key_of
+            made: dict[bytes, str] = {}
+            for entry in piece:
+                key = key_of(entry)
+                if key is not None and key not in kept and key not in made:
+                    made[key] = maker(entry)
+            fit = fitting(made, name)
+            found[name] = (made, [key for key in made if key not in fit])
+        return found
+
+    for found in map_in_halves(make, pieces, minimum=2, pieces=count):
+        for name, (made, unfitting) in found.items():
+            rows[name].made.update(made)
+            unfit[name].update(unfitting)
+    return unfit
+
+
+def _lacks(rows: Rows, entry: Entry) -> bool:
+    key = rows.key_of(entry)
+    return key is not None and key not in rows.found
 
 
 def row_spans(rendered: Rendered, count: int | None = None) -> tuple[int, ...]:

@@ -1,15 +1,20 @@
 """Use a second core for the heavy, independent per-item work of a large bibliography.
 
-The items are split in two; a forked copy of this process works through the second half while
-this one does the first, and sends its results back pickled through a pipe. The results are the
-same, in the same order, as a plain loop's: only the time differs. On a single core, without
-``fork``, or for small inputs, it is that plain loop.
+The items are cut into chunks; a forked copy of this process and this one each take the next
+chunk not yet taken (from a pipe that holds the chunks' numbers: the kernel hands each to
+one of them) until none is left, so that a core that is slower, or busy with other work, does
+less of it. The worker sends its results back pickled through another pipe. The results are
+the same, in the same order, as a plain loop's: only the time differs (each side takes its
+chunks in order, so a function may keep state over the items it sees, as long as the results
+do not depend on it). On a single core, without ``fork``, or for small inputs, it is that
+plain loop.
 
-Nothing is left behind, whatever happens: an exception in either half ends the call with that
-exception (the worker's is sent back and raised here); an exception here, a signal included,
-first kills the worker and waits for it, so it can never wait on a full pipe for a reader that
-is gone. The worker dies with this process (``PR_SET_PDEATHSIG``), and takes the default action
-on SIGINT and SIGTERM, so a Ctrl-C to the terminal's process group ends it at once.
+Nothing is left behind, whatever happens: an exception in either process ends the call with
+that exception (the worker's is sent back and raised here); an exception here, a signal
+included, first kills the worker and waits for it, so it can never wait on a full pipe for a
+reader that is gone. The worker dies with this process (``PR_SET_PDEATHSIG``), and takes the
+default action on SIGINT and SIGTERM, so a Ctrl-C to the terminal's process group ends it at
+once. A worker that dies (killed, out of memory) has its chunks computed here.
 """
 
 from __future__ import annotations
@@ -21,24 +26,37 @@ import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+Value = TypeVar("Value")
 
 #: Below this many items the fork costs more than it saves.
 MINIMUM = 1500
+#: How many chunks the items are cut into (at most).
+PIECES = 64
 
 _SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def map_in_halves(
-    function: Callable[[Item], Result], items: Sequence[Item], minimum: int = MINIMUM
+    function: Callable[[Item], Result],
+    items: Sequence[Item],
+    minimum: int = MINIMUM,
+    pieces: int = PIECES,
 ) -> list[Result]:
-    """``[function(item) for item in items]``, the second half computed in a forked worker."""
+    """``[function(item) for item in items]``, shared with a forked worker chunk by chunk
+    (``pieces`` chunks at most; this process takes the first)."""
     if len(items) < minimum or not _can_fork():
         return [function(item) for item in items]
-    half = len(items) // 2
+    count = max(2, min(pieces, len(items), 4096))  # (their numbers fit in the pipe)
+    bounds = [len(items) * number // count for number in range(count + 1)]
+    # With work of its own to do first, this process leaves the first chunk to the worker too.
+    first = 0 if _PENDING else 1
+    tasks, tasks_in = os.pipe()
+    os.write(tasks_in, b"".join(_number(number) for number in range(first, count)))
+    os.close(tasks_in)
     reader, writer = os.pipe()
     # The collector would walk (and so copy) every object the worker inherits: keep it away.
     gc.freeze()
@@ -48,20 +66,27 @@ def map_in_halves(
         pid = os.fork()
     except OSError:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        os.close(reader)
-        os.close(writer)
+        for fd in (tasks, reader, writer):
+            os.close(fd)
         gc.unfreeze()
         return [function(item) for item in items]
     if pid == 0:
-        _work(function, items[half:], reader, writer, mask)
+        _work(function, items, bounds, tasks, reader, writer, mask)
+    done: list[list[Result] | None] = [None] * count
     finished = False
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         os.close(writer)
-        first = [function(item) for item in items[:half]]
+        while _PENDING:
+            _PENDING.pop(0).run()
+        number: int | None = 0 if first else _take(tasks)
+        while number is not None:
+            done[number] = [function(item) for item in items[bounds[number] : bounds[number + 1]]]
+            number = _take(tasks)
         payload = _read(reader)
         finished = True
     finally:
+        os.close(tasks)
         os.close(reader)
         if not finished:
             with contextlib.suppress(OSError):
@@ -69,34 +94,101 @@ def map_in_halves(
         status = _reap(pid)
         gc.unfreeze()
     try:
-        done, second = pickle.loads(payload)
+        ok, theirs = pickle.loads(payload)
     except Exception:  # the worker died before it could answer (killed, out of memory)
         if status == 0:
             raise
-        return [*first, *(function(item) for item in items[half:])]
-    if not done:
-        raise second
-    return [*first, *second]
+        ok, theirs = True, {}
+    if not ok:
+        raise theirs
+    results: list[Result] = []
+    for number, mine in enumerate(done):
+        if mine is None:
+            mine = theirs.get(number)
+            if mine is None:  # taken by a worker that died
+                mine = [function(item) for item in items[bounds[number] : bounds[number + 1]]]
+        results += mine
+    return results
+
+
+class Soon(Generic[Value]):
+    """A value this process makes while the worker of the next shared map is at work (so that
+    work that must be done here anyway overlaps the worker's), or else when first asked for.
+    An error in making it is raised when it is asked for."""
+
+    __slots__ = ("_error", "_make", "_value")
+
+    def __init__(self, make: Callable[[], Value]) -> None:
+        self._make: Callable[[], Value] | None = make
+        self._value: Value | None = None
+        self._error: Exception | None = None
+        _PENDING.append(self)
+
+    def run(self) -> None:
+        """Make the value, if it is not made yet."""
+        make, self._make = self._make, None
+        if make is None:
+            return
+        with contextlib.suppress(ValueError):
+            _PENDING.remove(self)
+        try:
+            self._value = make()
+        except Exception as exc:
+            self._error = exc
+
+    def get(self) -> Value:
+        """The value (made now, if it is not made yet)."""
+        self.run()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        """Never make it (unless asked for)."""
+        with contextlib.suppress(ValueError):
+            _PENDING.remove(self)
+
+
+#: What this process makes as soon as a worker is at work.
+_PENDING: list[Soon[Any]] = []
+
+
+def _number(number: int) -> bytes:
+    return number.to_bytes(4, "little")
+
+
+def _take(tasks: int) -> int | None:
+    """The number of the next chunk no one has taken, or ``None`` when none is left."""
+    data = os.read(tasks, 4)
+    return int.from_bytes(data, "little") if len(data) == 4 else None
 
 
 def _work(
     function: Callable[[Any], Any],
     items: Sequence[Any],
+    bounds: list[int],
+    tasks: int,
     reader: int,
     writer: int,
     mask: Any,
 ) -> None:
-    """The worker: compute, send (results, or the exception), and leave without cleanup."""
+    """The worker: compute chunks while there are any, send (results by chunk, or the
+    exception), and leave without cleanup."""
     status = 1
     try:
-        for number in _SIGNALS:
-            signal.signal(number, signal.SIG_DFL)
+        for signum in _SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         _die_with_parent()
         gc.disable()
         os.close(reader)
         try:
-            answer: tuple[bool, Any] = (True, [function(item) for item in items])
+            results = {}
+            while (number := _take(tasks)) is not None:
+                results[number] = [
+                    function(item) for item in items[bounds[number] : bounds[number + 1]]
+                ]
+            answer: tuple[bool, Any] = (True, results)
             payload = pickle.dumps(answer, protocol=5)
         except Exception as exc:
             payload = pickle.dumps((False, _portable(exc)), protocol=5)

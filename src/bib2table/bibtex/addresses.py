@@ -122,14 +122,17 @@ def arxiv_url(identifier: str) -> str:
 def entry_links(fields: Mapping[str, str]) -> tuple[tuple[str, str, str], ...]:
     """The entry's DOI, arXiv and web links as (kind, text, address), each only once and only
     if it is safe."""
+    return links_of(doi_of(fields.get("doi", "")), arxiv_of(fields), web_address(fields)[0])
+
+
+def links_of(doi: str, arxiv: str, url: str) -> tuple[tuple[str, str, str], ...]:
+    """:func:`entry_links` of an entry whose DOI, arXiv identifier and web address (as
+    :func:`web_address` gives it) are these."""
     found: list[tuple[str, str, str]] = []
-    doi = doi_of(fields.get("doi", ""))
     if doi:
         found.append(("DOI", doi, doi_url(doi)))
-    arxiv = arxiv_of(fields)
     if arxiv:
         found.append(("arXiv", arxiv, arxiv_url(arxiv)))
-    url, _ = web_address(fields)
     if url and all(url.rstrip("/") != href for _, _, href in found):
         found.append(("URL", url, url))
     return tuple(found)

@@ -162,7 +162,14 @@ def by_key(entries: Iterable[Row]) -> dict[str, Row]:
 
 def resolve_xdata(entries: Iterable[DataEntry], warn: Warn) -> None:
     """Give every entry the data of the ``@xdata`` entries it names, as biber does."""
-    users = [e for e in entries if e.entry_type == "xdata" or _MENTIONS_XDATA.search(e.raw)]
+    entries = list(entries)
+    # (One look at all the entries' text first: most files never mention xdata.)
+    mentioned = "xdata" in "\0".join(e.raw for e in entries).lower()
+    users = [
+        e
+        for e in entries
+        if e.entry_type == "xdata" or (mentioned and _MENTIONS_XDATA.search(e.raw))
+    ]
     if not users:
         return
     keys = by_key(entries)

@@ -8,14 +8,17 @@ managers' bookkeeping, and whatever the caller adds (abstracts, the category key
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain, compress, repeat
 from typing import Protocol
 
 from bib2table.bibtex.blocks import closing_quote, matching_brace
 from bib2table.bibtex.parse import split_concatenation
 from bib2table.bibtex.private import PRIVATE, Private
+from bib2table.bibtex.simple import BODY, FIELD_LAYOUT, Layout
 
 #: Fields that are never shown: the one list of :mod:`bib2table.bibtex.private`.
 PRIVATE_FIELDS = PRIVATE
@@ -80,7 +83,16 @@ def bibtex(entry: Citable, hidden: Container[str] = PRIVATE_FIELDS) -> Cited:
     A field given twice keeps its first value, as BibTeX does. When the raw text cannot be
     read field by field, the entry is written out afresh from its values instead.
     """
-    parsed = _split(entry.raw, getattr(entry, "written", ())) if entry.raw else None
+    raw = entry.raw
+    laid_out = _as_read(entry, hidden)
+    if laid_out is not None:
+        return laid_out
+    written = getattr(entry, "written", ())
+    if raw and written:
+        simple = _simple(raw, written, hidden)
+        if simple is not None:
+            return simple
+    parsed = _split(raw, written) if raw else None
     if parsed is None:
         return _rewritten(entry, hidden)
     head, fields, trailing_comma, closer = parsed
@@ -99,6 +111,119 @@ def bibtex(entry: Citable, hidden: Container[str] = PRIVATE_FIELDS) -> Cited:
         lines.append(f"{item.indent}{item.text}{comma}")
     macros = dict.fromkeys(m for item in kept for m in item.macros)
     return Cited("\n".join(lines) + "\n" + closer, tuple(macros))
+
+
+def _as_read(entry: Citable, hidden: Container[str]) -> Cited | None:
+    """:func:`bibtex` by the layout the parse stage found, if it found one."""
+    layout = getattr(entry, "layout", None)
+    if layout is None or not entry.raw:
+        return None
+    names, values = entry.fields.body()  # type: ignore[attr-defined]
+    return _laid_out(entry.raw, names, values, layout, hidden)
+
+
+def _simple(raw: str, written: Sequence[tuple[str, str]], hidden: Container[str]) -> Cited | None:
+    """What :func:`bibtex` gives through :func:`_split`, for an entry whose fields are in the
+    simple form of :mod:`~bib2table.bibtex.simple` and are ``written`` (each field then reads
+    as the parse stage read it): found by two regular expressions instead of field by field.
+    ``None`` for any other entry."""
+    head = _HEAD.match(raw)
+    if head is None or head.group(1) != "{":
+        return None
+    comma = raw.find(",", head.end())
+    end = raw.find("}", head.end())
+    if comma < 0 or 0 <= end < comma:
+        return None
+    body = BODY.match(raw, comma + 1)
+    if body is None:
+        return None
+    parts = FIELD_LAYOUT.findall(raw, comma + 1, body.end())
+    if [(name, value) for _, name, _, value in parts] != list(written):
+        return None
+    names = [name for _, name, _, _ in parts]
+    values = [value for _, _, _, value in parts]
+    layout = ([gap for gap, _, _, _ in parts], [b for _, _, b, _ in parts], body.group(1) is None)
+    return _laid_out(raw, names, values, layout, hidden)
+
+
+def _laid_out(
+    raw: str, names: list[str], values: list[str], layout: Layout, hidden: Container[str]
+) -> Cited | None:
+    """What :func:`bibtex` gives through :func:`_split`, for an entry in the simple form whose
+    fields, as the parse stage read them, are laid out as ``layout`` says; ``None`` when its
+    head does not read as :func:`_split` reads one."""
+    head = _HEAD.match(raw)
+    if head is None or head.group(1) != "{":
+        return None
+    comma = raw.find(",", head.end())
+    gaps, between, trailing_comma = layout
+    folded = list(map(str.lower, names))
+    if len(set(folded)) < len(folded):  # a field given twice: the first is kept
+        seen: set[str] = set()
+        shown = []
+        for name in folded:
+            shown.append(name not in seen and name not in hidden)
+            seen.add(name)
+    else:
+        shown = list(map(_shown(hidden).__getitem__, folded))
+    starts = map(_LINE_STARTS.__getitem__, gaps)
+    fields = zip(starts, names, between, values, repeat(","))
+    kept = list(compress(fields, shown) if False in shown else fields)
+    if not kept:
+        return Cited(raw[: comma + 1] + "\n}", ())
+    text = "".join(chain.from_iterable(kept))
+    if not trailing_comma:  # no comma after the last field
+        text = text[:-1]
+    macros = dict.fromkeys(
+        macro
+        for _, _, _, value, _ in kept
+        if value[0] not in '{"' or "#" in value
+        for macro in _macros(value)
+    )
+    return Cited(raw[: comma + 1] + text + "\n}", tuple(macros))
+
+
+class _LineStarts(dict[str, str]):
+    """What starts the line of a field that the white space ``gap`` comes before, as the page
+    writes it: a line break and the field's indentation (two spaces when it is on the line
+    of the field before); the same few recur."""
+
+    def __missing__(self, gap: str) -> str:
+        cut = gap.rfind("\n")
+        start = "\n" + (gap[cut + 1 :] if cut >= 0 else "  ")
+        if len(self) < 10_000:
+            self[gap] = start
+        return start
+
+
+_LINE_STARTS = _LineStarts()
+
+
+class _Shown(dict[str, bool]):
+    """Whether a field (lower-case name) is shown, by name, remembered."""
+
+    def __init__(self, hidden: Container[str]) -> None:
+        super().__init__()
+        self.hidden = hidden
+
+    def __missing__(self, name: str) -> bool:
+        shown = name not in self.hidden
+        if len(self) < 10_000:
+            self[name] = shown
+        return shown
+
+
+_SHOWN: dict[int, _Shown] = {}
+
+
+def _shown(hidden: Container[str]) -> _Shown:
+    """The names ``hidden`` hides or not, remembered for the same ``hidden``."""
+    found = _SHOWN.get(id(hidden))
+    if found is None or found.hidden is not hidden:
+        if len(_SHOWN) > 16:
+            _SHOWN.clear()
+        found = _SHOWN[id(hidden)] = _Shown(hidden)
+    return found
 
 
 def _rewritten(entry: Citable, hidden: Container[str]) -> Cited:
@@ -168,8 +293,10 @@ def _split(
         trailing_comma = pos < n and raw[pos] == ","
 
 
+@functools.lru_cache(maxsize=4096)
 def _macros(value: str) -> tuple[str, ...]:
-    """The ``@string`` macros (lower case) a value as written names."""
+    """The ``@string`` macros (lower case) a value as written names (remembered: the same
+    few values, such as a journal's or a month's macro, recur in entry after entry)."""
     if value[:1] in ("{", '"') and "#" not in value:
         return ()
     found = []

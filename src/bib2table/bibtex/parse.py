@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,10 @@ from bib2table.bibtex.blocks import (
     stretches,
 )
 from bib2table.bibtex.encoding import decode_file
+from bib2table.bibtex.simple import Layout, matches_splitter
+from bib2table.bibtex.simple import read_entry as read_simple_entry
+from bib2table.bibtex.simple import read_preamble as read_simple_preamble
+from bib2table.bibtex.simple import read_string as read_simple_string
 from bib2table.bibtex.strings import StringTable
 from bib2table.cache import Cache, digest
 from bib2table.errors import InputError
@@ -118,7 +123,16 @@ class Fields(Mapping[str, str]):
 
     def get(self, name: str, default: str = "") -> str:  # type: ignore[override]
         """The field's value, or ``default`` (the empty string) when the entry lacks it."""
-        return self[name] if name in self._raw else default
+        value = self._values.get(name)
+        if value is not None:
+            return value
+        raw = self._data if self._data is not None else self._raw
+        source = raw.get(name)
+        if source is None:
+            return default
+        value = evaluate(source, self._macros, self.warnings, self.undefined)
+        self._values[name] = value
+        return value
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
@@ -157,11 +171,19 @@ class Fields(Mapping[str, str]):
         self._values[name] = value
 
 
+def _folded(names: Iterable[str]) -> list[str]:
+    """Field names as compared: stripped, in lower case."""
+    return list(map(str.lower, map(str.strip, names)))
+
+
 def _first_of_each(names: list[str], values: list[str]) -> dict[str, str]:
     """Fields by lower-case name; like BibTeX, the first of repeated fields wins."""
+    folded = _folded(names)
+    if len(set(folded)) == len(folded):
+        return dict(zip(folded, values, strict=True))
     fields: dict[str, str] = {}
-    for name, value in zip(names, values, strict=True):
-        fields.setdefault(name.strip().lower(), value)
+    for name, value in zip(folded, values, strict=True):
+        fields.setdefault(name, value)
     return fields
 
 
@@ -178,6 +200,8 @@ class ParsedEntry:
     sources: tuple[str, ...] = ()
     #: the file the entry is in (several may be read as one bibliography)
     file: str = ""
+    #: how its fields are laid out in ``raw``, when known (see :mod:`~bib2table.bibtex.simple`)
+    layout: Layout | None = field(default=None, compare=False, repr=False)
 
     @property
     def written(self) -> list[tuple[str, str]]:
@@ -542,8 +566,8 @@ class _Reader:
         elif kind == "preamble":
             self.result.preambles.append(self.evaluate(read[1], block.line, ""))
         elif kind == "entry":
-            _, entry_type, key, repeated, crossref, body = read
-            self.add(block, entry_type, key, repeated, crossref, body, source)
+            _, entry_type, key, repeated, crossref, body, *layout = read
+            self.add(block, entry_type, key, repeated, crossref, body, source, *layout)
         else:
             self.problem(block.line, block.key, read[1], Severity.ERROR)
 
@@ -556,9 +580,11 @@ class _Reader:
         crossref: bool,
         body: Body | str,
         source: str,
+        layout: Layout | None = None,
     ) -> None:
         """Take in one entry; like BibTeX, the first of repeated fields wins. ``body`` is the
-        fields as written, or the cache's JSON of them (decoded when first needed)."""
+        fields as written, or the cache's JSON of them (decoded when first needed); ``layout``
+        how they are laid out, when the simple reader read them."""
         line = block.line
         if not key:
             self.problem(line, "", f"@{entry_type} entry has no key; add one", Severity.ERROR)
@@ -592,6 +618,7 @@ class _Reader:
             block.text,
             (source,) if source else (),
             self.file,
+            layout,
         )
         if crossref:
             self.crossrefs.append(entry)
@@ -683,11 +710,17 @@ def _take_from_parent(child: ParsedEntry, parent: ParsedEntry) -> None:
 
 
 def _split_block(block: Block) -> tuple[Any, ...]:
-    """Read one block with bibtexparser's splitter, falling back to BibTeX's own grammar.
+    """Read one block as bibtexparser's splitter reads it, falling back to BibTeX's own grammar.
 
-    The result is plain data (for the cache): ``("entry", type, key, fields, duplicated)``,
-    ``("string", key, raw)``, ``("preamble", raw)`` or ``("failed", reason)``.
+    A block in the simple form is read by :mod:`~bib2table.bibtex.simple` (the same result,
+    faster), the others by the splitter itself. The result is plain data (for the cache):
+    ``("entry", type, key, fields, duplicated)``, ``("string", key, raw)``,
+    ``("preamble", raw)`` or ``("failed", reason)``.
     """
+    if matches_splitter():
+        quick = _split_simple(block)
+        if quick is not None:
+            return quick
     bp, splitter = _splitter()
     parsed = splitter(block.text).split().blocks
     if block.kind == "string":
@@ -710,30 +743,56 @@ def _split_block(block: Block) -> tuple[Any, ...]:
             duplicated = sorted(item.duplicate_keys)
     if len(entries) == 1 and entries[0].key.strip():
         entry = entries[0]
-        fields = [(f.key, str(f.value), f.start_line or 0) for f in entry.fields]
-        if _whole(block.text, fields):
-            return _entry_read(entry.entry_type, entry.key.strip(), fields, duplicated)
+        names = [f.key for f in entry.fields]
+        values = [str(f.value) for f in entry.fields]
+        if _whole(block.text, values):
+            return _entry_read(entry.entry_type, entry.key.strip(), names, values, duplicated)
+    return _fallback_read(block)
+
+
+def _split_simple(block: Block) -> tuple[Any, ...] | None:
+    """:func:`_split_block`'s result for a block in the simple form; ``None`` for the others."""
+    if block.kind == "entry":
+        entry = read_simple_entry(block.text)
+        if entry is None:
+            return None
+        entry_type, key, names, values, duplicated, layout = entry
+        if key and _whole(block.text, values):
+            read = _entry_read(entry_type, key, names, values, duplicated)
+            return read if layout is None else (*read, layout)
+        return _fallback_read(block)
+    if block.kind == "string":
+        string = read_simple_string(block.text)
+        return None if string is None else ("string", *string)
+    if block.kind == "preamble":
+        preamble = read_simple_preamble(block.text)
+        return None if preamble is None else ("preamble", preamble)
+    return None
+
+
+def _fallback_read(block: Block) -> tuple[Any, ...]:
+    """An entry the splitter cannot read whole, read by BibTeX's own grammar."""
     try:
         entry_type, key, raw_fields = read_entry(block.text)
     except FallbackError as exc:
         return ("failed", f"{exc}; this entry is left out")
-    return _entry_read(entry_type, key, raw_fields, [])
+    names = [name for name, _, _ in raw_fields]
+    return _entry_read(entry_type, key, names, [value for _, value, _ in raw_fields], [])
 
 
 def _entry_read(
-    entry_type: str, key: str, fields: list[tuple[str, str, int]], duplicated: list[str]
+    entry_type: str, key: str, names: list[str], values: list[str], duplicated: list[str]
 ) -> tuple[Any, ...]:
     """``("entry", type, key, repeated field names, has a crossref, (names, values))``."""
-    names = [name for name, _, _ in fields]
-    seen: set[str] = set()
+    folded = _folded(names)
     repeated = set(duplicated)
-    for name in names:
-        folded = name.strip().lower()
-        if folded in seen:
-            repeated.add(folded)
-        seen.add(folded)
-    body = (names, [value for _, value, _ in fields])
-    return ("entry", entry_type, key, sorted(repeated), "crossref" in seen, body)
+    if len(set(folded)) < len(folded):
+        seen: set[str] = set()
+        for name in folded:
+            if name in seen:
+                repeated.add(name)
+            seen.add(name)
+    return ("entry", entry_type, key, sorted(repeated), "crossref" in folded, (names, values))
 
 
 def _decode_body(text: str, block: Block) -> Body:
@@ -808,17 +867,17 @@ def _piece(
     return piece if keep else ""
 
 
-def _whole(text: str, fields: list[tuple[str, str, int]]) -> bool:
+def _whole(text: str, values: list[str]) -> bool:
     """Whether the splitter read the entry to its end with sound values.
 
     On a ``"`` inside braces inside a quoted value the splitter can stop early, without a
     failure: the value it returns then has unbalanced braces, or text is left after it.
     """
-    if not fields:
+    if not values:
         return True
-    if any(value.count("{") != value.count("}") for _, value, _ in fields):
+    if list(map(str.count, values, repeat("{"))) != list(map(str.count, values, repeat("}"))):
         return False
-    last = fields[-1][1]
+    last = values[-1]
     end = text.rfind(last) + len(last)
     return text[end:].strip(" \t\r\n,") in ("}", ")")
 
@@ -828,18 +887,15 @@ def _single_piece(text: str) -> str | None:
     if "#" in text:
         return None
     stripped = text.strip()
-    if _BARE_WORD.fullmatch(stripped) and not stripped.isdigit():
-        return None  # a macro: looked up by the caller
     if len(stripped) >= 2 and (
         (stripped[0] == "{" and stripped[-1] == "}") or (stripped[0] == '"' and stripped[-1] == '"')
     ):
-        return stripped[1:-1]
+        return stripped[1:-1]  # (a macro's name has neither braces nor quotes)
     if stripped.isdigit():
         return stripped
-    return None
+    return None  # a macro (looked up by the caller), or pieces side by side
 
 
-_BARE_WORD = re.compile(r"[^\s#{}\"]+")
 _FLAT_PIECES = re.compile(r"\s*(\{[^{}]*\}|\"[^\"{}]*\"|[^\s#{}\"]+)\s*(?:#|$)")
 
 

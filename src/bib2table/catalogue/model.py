@@ -17,8 +17,8 @@ from bib2table.bibtex.addresses import (
     arxiv_url,
     doi_of,
     doi_url,
-    entry_links,
     is_safe_url,
+    links_of,
     web_address,
 )
 from bib2table.bibtex.excerpt import bibtex, hidden_fields
@@ -581,10 +581,26 @@ def _records(
     )
     budget = FileBudget()
 
-    def compute(index: int) -> _Record:
-        return _record(entries[index], settings, defined, hidden, budget)
+    def compute(index: int) -> tuple[_Record, int]:
+        """The entry's record, and how much of the file's expansion budget it spent."""
+        before = budget.left
+        return _record(entries[index], settings, defined, hidden, budget), before - budget.left
 
-    for index, record in zip(missing, map_in_halves(compute, missing), strict=True):
+    made = map_in_halves(compute, missing)
+    # Each core spent from a copy of the file's budget. Up to the entry that would have found
+    # it spent, each record is what a plain loop makes; from there on, the entries that spent
+    # from it or were stopped are made again, in order, with what a plain loop had left.
+    left = FILE_EXPANSION
+    for number, (_, spent) in enumerate(made):
+        if spent > left:
+            budget = FileBudget(left)
+            for again in range(number, len(made)):
+                record, spent = made[again]
+                if spent or record.stopped:
+                    made[again] = compute(missing[again])
+            break
+        left -= spent
+    for index, (record, _) in zip(missing, made, strict=True):
         records[index] = record
         if cache is not None:
             cache.put("entries", keys[index], record.dump())
@@ -601,7 +617,12 @@ def _record(
 ) -> _Record:
     """What the model makes of one entry on its own; ``hidden``: what its BibTeX leaves out."""
     collector = _Collector(defined, budget)
-    url, warning = _link(entry)
+    # The entry's link: its url, else its DOI, else its arXiv page (and, if its url could not
+    # be used, a warning saying why).
+    web, warning = web_address(entry.fields)
+    doi = doi_of(entry.fields.get("doi", ""))
+    arxiv = arxiv_of(entry.fields)
+    url = web or (doi_url(doi) if doi else "") or (arxiv_url(arxiv) if arxiv else "")
     if warning:
         collector.warnings.append(warning)
     cited = bibtex(entry, hidden)
@@ -624,9 +645,9 @@ def _record(
         unknown=tuple(sorted(collector.unknown)),
         bibtex=cited.text,
         bibtex_macros=cited.macros,
-        doi=doi_of(entry.fields.get("doi", "")),
+        doi=doi,
         year=_year(entry.fields),
-        links=entry_links(entry.fields),
+        links=links_of(doi, arxiv, web),
         sort_names=tuple(sorts),
         undefined=tuple(dict.fromkeys(entry.fields.undefined)) if entry.fields.undefined else (),
         math=tuple(maths) if maths.count(None) < len(maths) else (),
@@ -753,19 +774,6 @@ class Vocabulary:
             if found is not None:
                 return found
         return None
-
-
-def _link(entry: ParsedEntry) -> tuple[str, str]:
-    """The entry's link (its url, else its DOI, else its arXiv page) and, if its ``url``
-    could not be used, a warning saying why."""
-    url, warning = web_address(entry.fields)
-    if url:
-        return url, warning
-    doi = doi_of(entry.fields.get("doi", ""))
-    if doi:
-        return doi_url(doi), warning
-    arxiv = arxiv_of(entry.fields)
-    return (arxiv_url(arxiv) if arxiv else ""), warning
 
 
 def _year(fields: Mapping[str, str]) -> int | None:

@@ -99,16 +99,26 @@ def check_page(html: str) -> list[str]:
 STAND_IN = "<bib2table-rows></bib2table-rows>"
 
 
-def check_assembled(page: str, skeleton: str, rows_fit: bool) -> list[str]:
+def check_assembled(
+    page: str, skeleton: str, rows_fit: bool, checked: tuple[list[str], int] | None = None
+) -> list[str]:
     """:func:`check_page` for ``page``, given also as ``skeleton``: ``page`` with its rows (each
     in the strict form, if ``rows_fit``) replaced by :data:`STAND_IN`. Only the skeleton is
-    parsed, and each stand-in must be an element there; else the whole page is."""
+    parsed, and each stand-in must be an element there; else the whole page is. ``checked``:
+    what :func:`check_skeleton` found in the skeleton, when it was checked before its rows
+    were made."""
     if not rows_fit or skeleton == page:
         return check_page(page)
-    faults, stand_ins = _check(skeleton)
+    faults, stand_ins = checked if checked is not None else _check(skeleton)
     if stand_ins != skeleton.count(STAND_IN):
         return check_page(page)
     return faults
+
+
+def check_skeleton(skeleton: str) -> tuple[list[str], int]:
+    """The faults of a page's skeleton (see :func:`check_assembled`), and how many stand-ins it
+    has."""
+    return _check(skeleton)
 
 
 def _check(html: str) -> tuple[list[str], int]:

@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import hashlib
 import io
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import jinja2.bccache
 import jinja2.meta
 import jinja2.runtime
 from jinja2.loaders import split_template_path
+from jinja2.utils import missing
 from markupsafe import Markup
 
 from bib2table.cache import Cache
@@ -285,38 +287,132 @@ class Renderer:
 
     def render(self, catalogue: Catalogue, rows: Rows | None = None) -> Rendered:
         """Render ``catalogue``; with ``rows``, each row is taken from, or added to, them."""
-        env = self.env
-        context = self.template.new_context({"catalogue": catalogue, "format": self.format.name})
         hook = _RowHook(self, catalogue, rows) if rows is not None and self.digest() else None
+        pieces = self._pieces(catalogue, hook)
+        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
+        rows_at = [id(p) in emitted for p in pieces]
+        return Rendered("".join(pieces), pieces, rows_at, self._written(pieces))
+
+    def render_waiting(self, catalogue: Catalogue, rows: Rows) -> Waiting:
+        """Render ``catalogue`` with the rows ``rows`` has; each row it lacks is left for later,
+        a stand-in in its place (see :meth:`Waiting.filled`)."""
+        hook = _RowHook(self, catalogue, rows) if self.digest() else None
+        if hook is not None:
+            hook.waiting = {}
+        pieces = self._pieces(catalogue, hook)
+        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
+        stand_ins = hook.waiting if hook is not None and hook.waiting is not None else {}
+        places = []
+        for number, piece in enumerate(pieces):
+            waiting = stand_ins.get(id(piece))
+            if waiting is not None and waiting[0] is piece:
+                places.append((number, waiting[1]))
+        whole = len(places) == len(stand_ins)
+        scripts = self._written(pieces)
+        taken = {number for number, _ in places}
+        scripts = {name: at for name, at in scripts.items() if at[0] not in taken}
+        return Waiting(pieces, [id(p) in emitted for p in pieces], places, whole, scripts)
+
+    def row_maker(self, catalogue: Catalogue) -> Callable[[Entry], str] | None:
+        """What renders any entry's row of ``catalogue`` as :meth:`render` renders it alone
+        (what a row sees of the catalogue is the same for all its entries); ``None`` when the
+        template's rows are not rendered alone (it has no ``row`` block, or none in the loop
+        over the entries). Found by rendering the template for the first entry only, up to
+        its row."""
+        if not self.digest() or not catalogue.entries:
+            return None
+        first = catalogue.entries[0]
+        probe = dataclasses.replace(catalogue, entries=[first])
+        hook = _RowHook(self, probe, Rows(lambda entry: b"" if entry is first else None))
+        self._pieces(probe, hook, 1)
+        self._scripts = []
+        block = hook.block
+        if block is None:
+            return None
+        return lambda entry: hook.alone(block, None, entry)
+
+    def _pieces(self, catalogue: Catalogue, hook: _RowHook | None, rows: int = -1) -> list[str]:
+        """The output's pieces, with ``hook`` in place of the ``row`` block; with ``rows``,
+        only up to the moment it has handled that many rows."""
+        context = self.template.new_context({"catalogue": catalogue, "format": self.format.name})
         if hook is not None:
             # The row block is looked up in this context when the loop over the entries runs
             # in the template itself or in a block that is not scoped (elsewhere it renders
             # as usual, every time).
             context.blocks = _HookedBlocks(context.blocks, hook)
+            context.__class__ = _HookedContext
         self._scripts = []
+        pieces: list[str] = []
         with _template_errors(self.name):
             try:
-                pieces = list(self.template.root_render_func(context))
+                render = cast(Generator[str, None, None], self.template.root_render_func(context))
+                for piece in render:
+                    pieces.append(piece)
+                    if hook is not None and len(hook.emitted) == rows:
+                        render.close()
+                        break
             except Exception:
-                env.handle_exception()
-        emitted = {id(text) for text in hook.emitted} if hook is not None else set()
-        rendered = Rendered("".join(pieces), pieces, [id(p) in emitted for p in pieces])
-        written = [name for name, _ in self._scripts]
-        for name, script in self._scripts:
-            if written.count(name) != 1:
+                self.env.handle_exception()
+        return pieces
+
+    def _written(self, pieces: list[str]) -> dict[str, tuple[int, Script]]:
+        """The scripts of entries' data the last render wrote once each, and which of
+        ``pieces`` each is (see :attr:`Rendered.scripts`)."""
+        scripts, self._scripts = self._scripts, []
+        names = [name for name, _ in scripts]
+        found: dict[str, tuple[int, Script]] = {}
+        for name, script in scripts:
+            if names.count(name) != 1:
                 continue
             size = len(script.text)
-            found = [n for n, piece in enumerate(pieces) if len(piece) == size]
-            found = [n for n in found if pieces[n] == script.text]
-            if len(found) == 1:
-                rendered.scripts[name] = (found[0], script)
-        self._scripts = []
-        return rendered
+            places = [n for n, piece in enumerate(pieces) if len(piece) == size]
+            places = [n for n in places if pieces[n] == script.text]
+            if len(places) == 1:
+                found[name] = (places[0], script)
+        return found
 
 
 def render(catalogue: Catalogue, fmt: Format, template: Path | None = None) -> str:
     """Render ``catalogue`` with the format's built-in template, or with ``template``."""
     return Renderer(fmt, template).render(catalogue).text
+
+
+class _StandIn(str):
+    """What stands in a row's place until the row is made (an object of its own)."""
+
+    __slots__ = ()
+
+
+@dataclass
+class Waiting:
+    """An output rendered before some of its rows: a stand-in in each one's place."""
+
+    pieces: list[str]
+    rows: list[bool]
+    #: where a row is to go in ``pieces``, and its key, for each stand-in found among them
+    places: list[tuple[int, bytes]]
+    #: whether every stand-in is among ``pieces`` (not taken into other text by the template)
+    whole: bool
+    #: see :attr:`Rendered.scripts` (none of them a row's place)
+    scripts: dict[str, tuple[int, Script]] = field(default_factory=dict)
+
+    def filled(self, made: dict[bytes, str]) -> Rendered | None:
+        """The output with the rows ``made`` in their places; ``None`` when a row is not
+        there, or when the template did something with a row but output it as it is (then
+        the output is rendered again with its rows)."""
+        if not self.whole:
+            return None
+        pieces = list(self.pieces)
+        for number, key in self.places:
+            text = made.get(key)
+            if text is None:
+                return None
+            pieces[number] = text
+        return Rendered("".join(pieces), pieces, self.rows, self.scripts)
+
+    def without_rows(self, stand_in: str) -> str:
+        """:meth:`Rendered.without_rows` of the output once filled (the same whatever rows)."""
+        return Rendered("", self.pieces, self.rows).without_rows(stand_in)
 
 
 @dataclass(frozen=True)
@@ -400,6 +496,13 @@ class _RowHook:
         #: what every row sees (set at the first row rendered), and the template's blocks
         self._parent: dict[str, Any] | None = None
         self._blocks: dict[str, list[Any]] = {}
+        #: the ``row`` block was just looked up: the context derived next is the row's
+        self.armed = False
+        #: the ``row`` block, once a row was rendered alone with it
+        self.block: Any = None
+        #: when rows are left for later: each stand-in put in a row's place (by ``id``), with
+        #: the row's key
+        self.waiting: dict[int, tuple[str, bytes]] | None = None
 
     def wrap(self, chain: list[Any]) -> list[Any]:
         """The block list with the effective ``row`` block replaced by this hook."""
@@ -414,7 +517,12 @@ class _RowHook:
         return wrapped + chain[1:]
 
     def row(self, block: Any, context: jinja2.runtime.Context) -> Iterator[str]:
-        entry = context.resolve_or_missing("entry")
+        self.armed = False
+        entry = (
+            context.entry()
+            if isinstance(context, _LazyDerived)
+            else context.resolve_or_missing("entry")
+        )
         key = self.rows.key_of(entry) if isinstance(entry, Entry) else None
         if key is None:
             yield from block(context)
@@ -422,15 +530,21 @@ class _RowHook:
         text = self.rows.found.get(key)
         if text is None:
             text = self.rows.made.get(key)
-        if text is None:
+        if text is None and self.waiting is not None:
+            text = _StandIn("\0")
+            self.waiting[id(text)] = (text, key)
+        elif text is None:
             text = self.alone(block, context, entry)
             self.rows.made[key] = text
+            self.block = block
         self.emitted.append(text)
         yield text
 
-    def alone(self, block: Any, outer: jinja2.runtime.Context, entry: Entry) -> str:
-        """The ``row`` block rendered with only what a row may see."""
+    def alone(self, block: Any, outer: jinja2.runtime.Context | None, entry: Entry) -> str:
+        """The ``row`` block rendered with only what a row may see (taken from ``outer``, the
+        context the first row is rendered from)."""
         if self._parent is None:
+            assert outer is not None
             shared = {
                 name: value
                 for name, value in outer.get_all().items()
@@ -455,7 +569,48 @@ class _HookedBlocks(dict[str, list[Any]]):
 
     def __getitem__(self, name: str) -> list[Any]:
         chain = super().__getitem__(name)
-        return self.hook.wrap(chain) if name == ROW_BLOCK and chain else chain
+        row = name == ROW_BLOCK and bool(chain)
+        self.hook.armed = row
+        return self.hook.wrap(chain) if row else chain
+
+
+class _HookedContext(jinja2.runtime.Context):
+    """The render's context: the context a scoped ``row`` block is called with (a copy of
+    everything the template has set) is made only if the row is rendered in it, which a row
+    rendered alone, or kept, never is."""
+
+    def derived(self, locals: dict[str, Any] | None = None) -> jinja2.runtime.Context:
+        blocks = self.blocks
+        if isinstance(blocks, _HookedBlocks) and blocks.hook.armed:
+            blocks.hook.armed = False
+            return _LazyDerived(self, locals or {})
+        return super().derived(locals)
+
+
+class _LazyDerived(jinja2.runtime.Context):
+    """``origin.derived(locals)``, made when first looked at."""
+
+    def __init__(self, origin: jinja2.runtime.Context, locals: dict[str, Any]) -> None:
+        # Context.__init__ is not called: the attributes come from the real derived context.
+        self.__dict__["_origin"] = origin
+        self.__dict__["_locals"] = locals
+
+    def entry(self) -> Any:
+        """What ``entry`` resolves to in this context, without making it."""
+        if "_origin" not in self.__dict__:
+            return self.resolve_or_missing("entry")
+        entry = self._locals.get("entry", missing)
+        if entry is missing:
+            return self._origin.resolve_or_missing("entry")
+        return entry
+
+    def __getattr__(self, name: str) -> Any:
+        origin = self.__dict__.pop("_origin", None)
+        if origin is None:
+            raise AttributeError(name)
+        real = jinja2.runtime.Context.derived(origin, self.__dict__.pop("_locals"))
+        self.__dict__.update(real.__dict__)
+        return getattr(self, name)
 
 
 def _closure_digest(env: jinja2.Environment, name: str) -> str:
@@ -554,11 +709,14 @@ def _template_line(exc: BaseException, name: str) -> str:
 def md_escape(text: object) -> str:
     """Escape text for a Markdown table cell: it stays literal text and cannot break the row."""
     value = " ".join(str(text).split())
-    value = _MD_SPECIAL.sub(r"\\\1", value)
-    value = _MD_ENTITY.sub(r"\\&", value)
+    # (Each pattern looked for before anything is replaced: most cells have none of them.)
+    if _MD_SPECIAL.search(value):
+        value = _MD_SPECIAL.sub(r"\\\1", value)
+    if "&" in value:
+        value = _MD_ENTITY.sub(r"\\&", value)
     if "://" in value:
         value = _MD_SCHEME.sub(r"\\:", value)
-    if "." in value:
+    if "." in value and _MD_WWW.search(value):
         value = _MD_WWW.sub(r"\1\\.", value)
     if "@" in value:
         value = _MD_EMAIL_AT.sub(WORD_JOINER + "@", value)
@@ -579,6 +737,8 @@ def csv_row(cells: Iterable[object]) -> str:
 
 
 def _neutralise(cell: str) -> str:
+    if not cell or cell[0] not in "'=+-@\t\r":
+        return cell  # (what _FORMULA looks for starts with one of these)
     return "'" + cell if _FORMULA.match(cell) else cell
 
 
