@@ -11,6 +11,7 @@ test passing because nothing was sealed at all would fail.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import marshal
 import os
@@ -25,6 +26,7 @@ from jinja2.bccache import bc_magic
 
 from bib2table import snapshot
 from bib2table.cache import SECRET_BYTES, Cache, secret_path
+from bib2table.pipeline import build
 from test_snapshot import FORMATS, _bib, _outputs, _write
 from toolkit import run
 
@@ -236,3 +238,57 @@ def test_compiled_templates_run_only_with_this_users_seal(tmp_path: Path, sealed
     assert not marker.exists()
     run(source, "--html", "-o", tmp_path / "b.html", "--no-cache")
     assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+
+
+@pytest.fixture
+def page_checks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the page check (the HTML parser's pass) is given, in order."""
+    from bib2table.outputs import clean
+
+    given: list[str] = []
+    real = clean._check
+
+    def spy(html: str) -> tuple[list[str], int]:
+        given.append(html)
+        return real(html)
+
+    monkeypatch.setattr(clean, "_check", spy)
+    return given
+
+
+@pytest.mark.parametrize("edit", ["same skeleton", "entry added", "another user's seal"])
+def test_a_page_skeleton_checked_before_is_not_parsed_again(
+    tmp_path: Path, page_checks: list[str], edit: str
+) -> None:
+    """A one-entry edit that leaves the page around its rows as it was (a title, past the
+    first rows) does not run the page check again; an edit that changes it (an entry more:
+    the totals), or kept outputs another user sealed, do. The outputs are always those of a
+    run without the cache."""
+    _use(tmp_path, "theirs" if edit == "another user's seal" else "mine")
+    bib = _bib(40)
+    source = _write(bib, tmp_path)
+    _outputs(source, tmp_path / "a", True)
+    if edit == "entry added":
+        bib.add(35, "Paper added", "pruning", 2011, False)
+    else:
+        bib.entries[30]["title"] = "Edited"
+    _write(bib, tmp_path)
+    if edit == "another user's seal":
+        _use(tmp_path, "mine")
+    page_checks.clear()
+    made = snapshot.splice(Cache(), source, None, FORMATS)
+    assert made is not None
+    checked = len(page_checks)
+    assert [o.text for o in made.outputs] == _outputs(source, tmp_path / "b", False)[2]
+    assert checked == (0 if edit == "same skeleton" else 1)
+
+
+def test_a_skeleton_that_fails_the_page_check_is_never_recorded(tmp_path: Path) -> None:
+    _use(tmp_path, "mine")
+    source = _write(_bib(40), tmp_path)
+    _, outputs = build(source, ["html"], cache=False)
+    page = outputs[0]
+    assert snapshot._checked_skeleton(page) is not None  # control: the real page passes
+    unsafe = page.text.replace("</body>", '<a href="javascript:alert(1)">x</a></body>')
+    assert unsafe != page.text
+    assert snapshot._checked_skeleton(dataclasses.replace(page, text=unsafe)) is None

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import signal
 import sys
 from collections.abc import Callable, Sequence
@@ -50,6 +49,8 @@ def map_in_halves(
     (``pieces`` chunks at most; this process takes the first)."""
     if len(items) < minimum or not _can_fork():
         return [function(item) for item in items]
+    import pickle  # (only a run that forks needs it)
+
     count = max(2, min(pieces, len(items), 4096))  # (their numbers fit in the pipe)
     bounds = [len(items) * number // count for number in range(count + 1)]
     # With work of its own to do first, this process leaves the first chunk to the worker too.
@@ -174,6 +175,8 @@ def _work(
 ) -> None:
     """The worker: compute chunks while there are any, send (results by chunk, or the
     exception), and leave without cleanup."""
+    import pickle
+
     status = 1
     try:
         for signum in _SIGNALS:
@@ -203,6 +206,8 @@ def _work(
 def _portable(exc: Exception) -> Exception:
     """The exception as it can travel back: itself if it pickles, else a stand-in that keeps
     its kind and message."""
+    import pickle
+
     try:
         pickle.loads(pickle.dumps(exc, protocol=5))
     except Exception:

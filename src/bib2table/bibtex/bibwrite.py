@@ -13,16 +13,15 @@ saw another value, the ``@string`` is written again before it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol
-
-from bibtexparser import model as bp
-from bibtexparser.entrypoint import parse_string, write_string
-from bibtexparser.library import Library
-from bibtexparser.writer import BibtexFormat
+from typing import TYPE_CHECKING, Protocol
 
 from bib2table.bibtex.excerpt import Citable
 from bib2table.bibtex.parse import split_concatenation
 from bib2table.bibtex.private import PRIVATE, Private
+
+if TYPE_CHECKING:
+    # Imported where BibTeX is written: a page's citation data needs only seen_strings.
+    from bibtexparser import model as bp
 
 
 class Catalogue(Protocol):
@@ -42,6 +41,11 @@ def bib_text(
     ``catalogue`` supplies the ``@string`` values and every entry a crossref may point to,
     and, as ``private`` when it has one, the fields left out.
     """
+    from bibtexparser import model as bp
+    from bibtexparser.entrypoint import write_string
+    from bibtexparser.library import Library
+    from bibtexparser.writer import BibtexFormat
+
     private: Private = getattr(catalogue, "private", PRIVATE)
     entries = list(catalogue.entries if chosen is None else chosen)
     everything = {e.key.lower(): e for e in catalogue.entries}
@@ -137,6 +141,8 @@ def _entry_block(entry: Citable, private: Private) -> bp.Entry:
 
     An entry that only the fallback reader could read is rebuilt from its evaluated values.
     """
+    from bibtexparser import model as bp
+
     block = _split(entry.raw)
     if block is None:
         fields = [bp.Field(name, "{" + value + "}") for name, value in entry.fields.items()]
@@ -149,6 +155,8 @@ def _entry_block(entry: Citable, private: Private) -> bp.Entry:
 
 def _split(raw: str) -> bp.Entry | None:
     """One entry block re-read by bibtexparser without middlewares (values stay raw)."""
+    from bibtexparser.entrypoint import parse_string
+
     if not raw:
         return None
     library = parse_string(raw, parse_stack=[])
