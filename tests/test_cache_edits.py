@@ -23,7 +23,18 @@ from bib2table import build
 EXAMPLES = int(os.environ.get("BIB2TABLE_FUZZ_EXAMPLES", "8"))
 FORMATS = ["html", "markdown", "csv", "bib"]
 
-WORDS = ["Pruning", '{\\"o}ptimal', "Nets", "{TeX}", "Deep", "caf{\\'e}", "A & B", "<b>x</b>"]
+WORDS = [
+    "Pruning",
+    '{\\"o}ptimal',
+    "Nets",
+    "{TeX}",
+    "Deep",
+    "caf{\\'e}",
+    "A & B",
+    "<b>x</b>",
+    "日本語",
+    "𝒜lgebras",
+]
 #: an entry's address: a web page, one that is not (a warning), a script (a warning)
 URLS = ["https://example.org/x?a=1&b=2", "ftp://example.org/x", "javascript:alert(1)"]
 KEYWORDS = ["pruning", "distillation", "fonts", "quantization"]

@@ -459,7 +459,7 @@ def _full(job: _Job, selection: Selection, watching: bool) -> tuple[Loaded | Non
             progress.finish()
 
 
-def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
+def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str | bytes]:
     """Where each output goes; empty for standard output (and for a section already current)."""
     if job.update is not None:
         from bib2table.outputs.update import read_document, replace_section
@@ -473,7 +473,7 @@ def _targets(job: _Job, outputs: list[Output]) -> dict[Path, str]:
         except OSError as exc:
             raise OutputError(f"cannot create {job.out_dir}: {exc.strerror}") from None
     paths = _target_paths(job)
-    return dict(zip(paths, (o.text for o in outputs), strict=True)) if paths else {}
+    return dict(zip(paths, (o.data for o in outputs), strict=True)) if paths else {}
 
 
 def _target_paths(job: _Job) -> list[Path]:

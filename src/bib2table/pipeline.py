@@ -33,17 +33,55 @@ Progress = Callable[[str], None]
 EXTENSIONS = {"html": ".html", "markdown": ".md", "csv": ".csv", "json": ".json", "bib": ".bib"}
 
 
-@dataclass(frozen=True)
 class Output:
-    """One rendered output, not yet written."""
+    """One rendered output, not yet written: its text, or its UTF-8 encoding (an output made
+    from kept outputs is made as bytes); each is made from the other only when asked for."""
 
-    format: str
-    text: str
-    #: where each entry's row is in ``text``, in the catalogue's order: start and end, flat;
-    #: empty when the output does not have exactly one kept row per entry
-    rows: tuple[int, ...] = field(default=(), compare=False)
-    #: the page's scripts of entries' data, by name (see :class:`Placed`)
-    scripts: dict[str, Placed] = field(default_factory=dict, compare=False)
+    __slots__ = ("_data", "_text", "format", "rows", "scripts")
+
+    def __init__(
+        self,
+        format: str,
+        text: str | None = None,
+        rows: tuple[int, ...] = (),
+        scripts: dict[str, Placed] | None = None,
+        *,
+        data: bytes | None = None,
+    ) -> None:
+        if (text is None) == (data is None):
+            raise TypeError("an output is made of its text or of its bytes")
+        self.format = format
+        self._text, self._data = text, data
+        #: where each entry's row is in ``text``, in the catalogue's order: start and end,
+        #: flat; empty when the output does not have exactly one kept row per entry
+        self.rows = rows
+        #: the page's scripts of entries' data, by name (see :class:`Placed`)
+        self.scripts = scripts if scripts is not None else {}
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._data is not None
+            self._text = self._data.decode("utf-8")
+        return self._text
+
+    @property
+    def data(self) -> bytes:
+        """The text as UTF-8, as it is written."""
+        if self._data is None:
+            self._data = self.text.encode("utf-8")
+        return self._data
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Output):
+            return NotImplemented
+        return self.format == other.format and self.text == other.text
+
+    def __hash__(self) -> int:
+        return hash((self.format, self.text))
+
+    def __repr__(self) -> str:
+        return f"Output({self.format!r}, {len(self.text):,} characters)"
 
 
 @dataclass(frozen=True)

@@ -86,14 +86,25 @@ GROUP = 256
 #: How many stretches unlike the snapshot's make a run keep its outputs as the new snapshot.
 RESAVE = 3
 #: The layout of a snapshot's description; another one is not used.
-VERSION = 2
+VERSION = 3
 #: Kept rows checked together, on either core.
 _CHUNK = 10_000
 _SCRIPTS = ("page", "cite")
 _OPENING = {
-    "page": '<script type="application/json" id="page-data">',
-    "cite": '<script type="application/json" id="cite-data">',
+    "page": b'<script type="application/json" id="page-data">',
+    "cite": b'<script type="application/json" id="cite-data">',
 }
+
+
+@dataclass
+class _Made:
+    """An output as the snapshot holds it: its UTF-8 bytes, and where its rows and its
+    scripts of entries' data are in them (offsets in bytes)."""
+
+    format: str
+    data: bytes
+    rows: list[int]
+    scripts: dict[str, Placed]
 
 
 @dataclass(frozen=True)
@@ -282,6 +293,9 @@ def save(
         return  # an entry left out (a duplicate, one that cannot be read)
     if any(len(o.rows) != 2 * len(entries) for o in outputs) or links_entries(text):
         return
+    if "html" in formats and any(n not in outputs[formats.index("html")].scripts for n in _SCRIPTS):
+        return
+    made = [_encoded(o) for o in outputs]
     cut = _Cut(text.encode("utf-8", "surrogatepass"))
     if len(cut) != len(found):
         return
@@ -301,18 +315,16 @@ def save(
             [p.file, p.line, p.key, p.message, str(p.severity)] for p in catalogue.problems
         ],
         "formats": formats,
-        "lengths": [len(o.text) for o in outputs],
-        "rows": [list(o.rows) for o in outputs],
+        "lengths": [len(m.data) for m in made],
+        "rows": [m.rows for m in made],
     }
     if "html" in formats:
-        page = outputs[formats.index("html")]
-        if any(name not in page.scripts for name in _SCRIPTS):
-            return
+        page = made[formats.index("html")]
         meta["scripts"] = {name: _placed_meta(page.scripts[name]) for name in _SCRIPTS}
         meta["tally"] = _tally_meta(Tally.of(entries))
         meta["counts"] = [c.count for c in catalogue.categories]
         meta["skeleton"] = _checked_skeleton(page)
-    body = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
+    body = b"".join(m.data for m in made)
     try:
         key = _key(cache, source, config, formats)
     except _Miss:
@@ -320,18 +332,52 @@ def save(
     cache.keep_snapshot(key, json.dumps(meta), body)
 
 
-def _checked_skeleton(page: Output) -> str | None:
+def _encoded(output: Output) -> _Made:
+    """``output`` as UTF-8, with where its rows and scripts are in the bytes."""
+    text = output.text
+    if text.isascii():  # (offsets in characters are offsets in bytes)
+        return _Made(output.format, text.encode("ascii"), list(output.rows), output.scripts)
+    marks = set(output.rows)
+    for placed in output.scripts.values():
+        marks.update((placed.start, placed.end))
+        marks.update(placed.start + offset for offset in placed.items)
+    chunks: list[bytes] = []
+    where: dict[int, int] = {}
+    at = size = 0
+    for mark in sorted(marks):
+        chunk = text[at:mark].encode("utf-8", "surrogatepass")
+        chunks.append(chunk)
+        size += len(chunk)
+        where[mark] = size
+        at = mark
+    chunks.append(text[at:].encode("utf-8", "surrogatepass"))
+    scripts = {}
+    for name, placed in output.scripts.items():
+        start = where[placed.start]
+        items = tuple(where[placed.start + offset] - start for offset in placed.items)
+        scripts[name] = Placed(start, where[placed.end], items, placed.firsts)
+    return _Made(output.format, b"".join(chunks), [where[r] for r in output.rows], scripts)
+
+
+def _checked_skeleton(page: _Made) -> str | None:
     """The digest of the page's skeleton (see :func:`_skeleton`) when it passes the page
     check, for the next runs not to check it again while it stays the same."""
-    from bib2table.outputs.clean import check_assembled
-
     try:
-        skeleton = _skeleton(page.text, page.rows, page.scripts)
+        skeleton = _skeleton(page.data, page.rows, page.scripts)
     except _Miss:
         return None
-    if check_assembled(page.text, skeleton, True):
+    if _skeleton_faults(skeleton):
         return None
-    return hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(skeleton).hexdigest()
+
+
+def _skeleton_faults(skeleton: bytes) -> bool:
+    """Whether the page check finds anything wrong in a page's skeleton (or cannot tell)."""
+    from bib2table.outputs.clean import STAND_IN, check_skeleton
+
+    text = skeleton.decode("utf-8", "surrogatepass")
+    faults, stand_ins = check_skeleton(text)
+    return bool(faults) or stand_ins != text.count(STAND_IN)
 
 
 def _placed_meta(placed: Placed) -> dict[str, Any]:
@@ -418,20 +464,20 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     if not _local(settings):
         raise _Miss
     splicer = _Splicer(cache, source, meta, settings, old, new, change, cut)
-    body = found[1].decode("utf-8", "surrogatepass")
+    body = found[1]
     del found
     lengths = meta["lengths"]
     if sum(lengths) != len(body) or len(lengths) != len(formats):
         raise _Miss
-    outputs = []
+    outputs: list[_Made] = []
     at = 0
     for name, length, rows_of in zip(formats, lengths, meta["rows"], strict=True):
         outputs.append(splicer.output(name, body[at : at + length], rows_of))
         at += length
     del body
-    rows = [list(o.rows) for o in outputs]
+    rows = [o.rows for o in outputs]
     scripts = outputs[formats.index("html")].scripts if "html" in formats else {}
-    checked = _check(outputs, rows, scripts, splicer.total, sealed, meta.get("skeleton"))
+    checked = _check(outputs, splicer.total, sealed, meta.get("skeleton"))
     meta.update(
         pieces=digests,
         kinds=new.kinds,
@@ -440,7 +486,7 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
         keywords=splicer.keywords,
         unknown=splicer.unknown,
         problems=[[p.file, p.line, p.key, p.message, str(p.severity)] for p in splicer.problems],
-        lengths=[len(o.text) for o in outputs],
+        lengths=[len(o.data) for o in outputs],
         rows=rows,
     )
     if scripts:
@@ -454,9 +500,9 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     # is costs less than writing the outputs into the cache again.
     if len(change.fresh) + len(change.gone) + len(moved(change)) > RESAVE:
         meta.update(groups=list(_groups(cut)), back=list(_groups(cut, True)))
-        body_out = "".join(o.text for o in outputs).encode("utf-8", "surrogatepass")
-        cache.keep_snapshot(key, json.dumps(meta), body_out)
-    return Spliced(outputs, splicer.problems, splicer.total, len(splicer.made.entries))
+        cache.keep_snapshot(key, json.dumps(meta), b"".join(o.data for o in outputs))
+    written = [Output(o.format, data=o.data) for o in outputs]
+    return Spliced(written, splicer.problems, splicer.total, len(splicer.made.entries))
 
 
 def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str]) -> _Stretches:
@@ -684,9 +730,10 @@ class _Splicer:
 
     # -- the outputs
 
-    def output(self, name: str, old_text: str, old_rows: list[int]) -> Output:
+    def output(self, name: str, old_text: bytes, old_rows: list[int]) -> _Made:
         """The output ``name``: rendered around the page's first rows and the new entries,
-        with the old rows (and, on the page, items) in their places."""
+        with the old rows (and, on the page, items) in their places; ``old_text`` and where
+        its rows are, in bytes."""
         from bib2table.outputs.clean import all_fit
         from bib2table.outputs.render import FORMATS, Renderer, Rows
 
@@ -710,21 +757,21 @@ class _Splicer:
             raise _Miss
         text = rendered.text
         out = _Text()
-        out.add(text[:start])
-        spans = out.runs(old_text, old_rows, self.plan, made, "")
+        out.add(_utf8(text[:start]))
+        spans = out.runs(old_text, old_rows, self.plan, _utf8s(made), b"")
         at = end
         scripts: dict[str, Placed] = {}
         for script in _SCRIPTS if name == "html" else ():
             number, _ = rendered.scripts[script]
             if starts[number] < at:
                 raise _Miss
-            out.add(text[at : starts[number]])
+            out.add(_utf8(text[at : starts[number]]))
             scripts[script] = self._script(script, old_text, frame, out)
             at = starts[number + 1]
-        out.add(text[at:])
-        return Output(name, "".join(out.parts), tuple(spans), scripts)
+        out.add(_utf8(text[at:]))
+        return _Made(name, b"".join(out.parts), spans, scripts)
 
-    def _frame(self, page: str | None) -> Catalogue:
+    def _frame(self, page: bytes | None) -> Catalogue:
         """What the outputs around the rows are rendered from: the page's first rows and the
         new entries, with what every entry adds up to (counted on the old ``page``)."""
         made = self.made
@@ -753,13 +800,13 @@ class _Splicer:
             made, entries=self.frame_entries, categories=categories, tally=self.tally
         )
 
-    def _items(self, page: str, rows: Sequence[int], script: str = "page") -> list[Any]:
+    def _items(self, page: bytes, rows: Sequence[int], script: str = "page") -> list[Any]:
         """The old items of these rows in the page's script ``script``."""
         placed = self.meta["scripts"][script]
         spans, start = placed["items"], placed["start"]
         return [json.loads(page[start + spans[2 * r] : start + spans[2 * r + 1]]) for r in rows]
 
-    def _script(self, script: str, page: str, frame: Catalogue, out: _Text) -> Placed:
+    def _script(self, script: str, page: bytes, frame: Catalogue, out: _Text) -> Placed:
         """The page's script ``script`` with the new entries' items in it, added to ``out``,
         and where it is. Its names (the venues, or the ``@string`` lines) are numbered as a
         run without the snapshot numbers them: in the order the entries first use them; an
@@ -770,8 +817,8 @@ class _Splicer:
         origin, spans = placed["start"], placed["items"]
         firsts: list[int] = placed["firsts"]
         head = page[origin : origin + spans[0]]
-        names = _Names(script, frame, json.loads(head + "]}"), page, origin, spans)
-        if names.head(names.old) != head:
+        names = _Names(script, frame, json.loads(head + b"]}"), page, origin, spans)
+        if _utf8(names.head(names.old)) != head:
             raise _Miss  # not what this code writes
         if len(firsts) != len(names.old):
             raise _Miss
@@ -811,30 +858,32 @@ class _Splicer:
             order += together
         numbers = names.numbers(order)
         start = out.at
-        out.add(names.head(order))
-        made = {row: names.written(names.numbered(item, numbers)) for row, item in items.items()}
+        out.add(_utf8(names.head(order)))
+        made = {
+            row: _utf8(names.written(names.numbered(item, numbers))) for row, item in items.items()
+        }
         if all(numbers.get(name, was) == was for name, was in names.were.items()):
-            where = out.runs(page, spans, self.plan, made, ",", origin, start)
+            where = out.runs(page, spans, self.plan, made, b",", origin, start)
         else:  # numbered anew: each kept item written again where its numbers change
             where = []
             for part in self.plan:
                 rows = range(*part) if isinstance(part, tuple) else [-1 - part]
                 for row in rows:
                     if where:
-                        out.add(",")
+                        out.add(b",")
                     at = out.at - start
                     if row < 0:  # a new entry's
                         out.add(made[-1 - row])
                     else:
                         begin, end = origin + spans[2 * row], origin + spans[2 * row + 1]
                         numbered, stop, listed = names.at(row)
-                        now = names.numbers_text(listed, numbers)
+                        now = _utf8(names.numbers_text(listed, numbers))
                         if page[numbered:stop] == now:
                             out.add(page[begin:end])
                         else:
                             out.add(page[begin:numbered] + now + page[stop:end])
                     where += (at, out.at - start)
-        out.add("]}")
+        out.add(b"]}")
         return Placed(start, out.at, tuple(where), tuple(first[name] for name in order))
 
     def _in_hunk(self, row: int) -> bool:
@@ -859,7 +908,7 @@ class _Names:
         script: str,
         catalogue: Catalogue,
         data: dict[str, Any],
-        page: str,
+        page: bytes,
         origin: int,
         spans: list[int],
     ) -> None:
@@ -902,15 +951,15 @@ class _Names:
         start = self.origin + self.spans[2 * row]
         end = self.origin + self.spans[2 * row + 1]
         if self.venues:
-            at = page.rfind(",", start, end) + 1
+            at = page.rfind(b",", start, end) + 1
             text = page[at : end - 1]
-            if text == "null":
+            if text == b"null":
                 return at, end - 1, []
-            if not (text.isdigit() and text.isascii()) or page[end - 1] != "]":
+            if not text.isdigit() or page[end - 1 : end] != b"]":
                 raise _Miss
             return at, end - 1, [self.old[int(text)]]
-        at = page.rfind('",[', start, end) + 2
-        if at < start + 2 or page[end - 2 : end] != "]]":
+        at = page.rfind(b'",[', start, end) + 2
+        if at < start + 2 or page[end - 2 : end] != b"]]":
             raise _Miss
         return at, end - 1, [self.keys[key] for key in json.loads(page[at : end - 1])]
 
@@ -972,21 +1021,21 @@ class _Text:
     """An output made of parts, joined once at the end."""
 
     def __init__(self) -> None:
-        self.parts: list[str] = []
+        self.parts: list[bytes] = []
         #: how long it is so far
         self.at = 0
 
-    def add(self, text: str) -> None:
+    def add(self, text: bytes) -> None:
         self.parts.append(text)
         self.at += len(text)
 
     def runs(
         self,
-        old: str,
+        old: bytes,
         spans: list[int],
         plan: list[tuple[int, int] | int],
-        made: dict[int, str],
-        separator: str,
+        made: dict[int, bytes],
+        separator: bytes,
         origin: int = 0,
         relative: int = 0,
     ) -> list[int]:
@@ -1013,25 +1062,18 @@ class _Text:
         return where
 
 
-def _script(page: str, name: str) -> tuple[int, int] | None:
+def _script(page: bytes, name: str) -> tuple[int, int] | None:
     """Where the JSON of the page's script ``name`` is."""
     opening = _OPENING[name]
     start = page.find(opening)
     if start < 0 or page.find(opening, start + 1) >= 0:
         return None
     start += len(opening)
-    end = page.find("</script>", start)
+    end = page.find(b"</script>", start)
     return (start, end) if end >= 0 else None
 
 
-def _check(
-    outputs: list[Output],
-    rows: list[list[int]],
-    scripts: dict[str, Placed],
-    count: int,
-    sealed: bool,
-    known: str | None = None,
-) -> str | None:
+def _check(outputs: list[_Made], count: int, sealed: bool, known: str | None = None) -> str | None:
     """The snapshot's outputs follow the rules a fresh run's do: rows in their format's strict
     form, one after another, the page's skeleton passes the page check, its links the link
     rules, its data holds no markup. A ``sealed`` snapshot was checked so by this user's run
@@ -1039,19 +1081,23 @@ def _check(
     kept rows and data are not checked again (the page around the rows, rendered now, is,
     unless it is the very skeleton ``known`` names). The digest of the page's skeleton, once
     checked."""
-    from bib2table.outputs.clean import all_fit, check_assembled
+    from bib2table.outputs.clean import all_fit
 
-    for output, spans in zip(outputs, rows, strict=True):
-        if len(spans) != 2 * count or not spans or spans[0] < 0 or spans[-1] > len(output.text):
+    for output in outputs:
+        spans = output.rows
+        if len(spans) != 2 * count or not spans or spans[0] < 0 or spans[-1] > len(output.data):
             raise _Miss
         if spans[1:-1:2] != spans[2::2] or not all(map(operator.le, spans[::2], spans[1::2])):
             raise _Miss  # not one after another
 
     def fits(chunk: tuple[int, int, int]) -> bool:
         number, start, end = chunk
-        text, spans = outputs[number].text, rows[number]
+        data, spans = outputs[number].data, outputs[number].rows
         ends = spans[2 * start + 1 : 2 * end : 2]
-        found = [text[a:b] for a, b in zip(spans[2 * start : 2 * end : 2], ends, strict=True)]
+        found = [
+            str(data[a:b], "utf-8")
+            for a, b in zip(spans[2 * start : 2 * end : 2], ends, strict=True)
+        ]
         return all_fit(found, outputs[number].format)
 
     chunks = [
@@ -1063,50 +1109,59 @@ def _check(
     if not sealed and not all(map_in_halves(fits, chunks, minimum=8)):
         raise _Miss
     checked = None
-    for output, spans in zip(outputs, rows, strict=True):
+    for output in outputs:
         if output.format != "html":
             continue
+        scripts = output.scripts
         if any(len(placed.items) != 2 * count for placed in scripts.values()):
             raise _Miss
-        skeleton = _skeleton(output.text, spans, scripts if sealed else None)
-        checked = hashlib.sha256(skeleton.encode("utf-8", "surrogatepass")).hexdigest()
+        skeleton = _skeleton(output.data, output.rows, scripts if sealed else None)
+        checked = hashlib.sha256(skeleton).hexdigest()
         # A skeleton this user's run has checked before passes again (the check looks at
         # nothing else): the page's parser is not even loaded.
         if sealed and checked == known:
             continue
-        if check_assembled(output.text, skeleton, True):
+        if _skeleton_faults(skeleton):
             raise _Miss
     return checked
 
 
-def _skeleton(text: str, spans: Sequence[int], scripts: dict[str, Placed] | None) -> str:
-    """The page ``text`` as the page check is given it: its rows (``spans``) as one mark and
+def _skeleton(data: bytes, spans: Sequence[int], scripts: dict[str, Placed] | None) -> bytes:
+    """The page ``data`` as the page check is given it: its rows (``spans``) as one mark and
     its data left out (the data never holds markup: see script_json, so what the parser sees
     is the same). ``scripts``: where the data is, when that is known; else it is looked for,
     and must hold no "<"."""
     from bib2table.outputs.clean import STAND_IN
 
-    cuts = [(spans[0], spans[-1], STAND_IN)]
+    cuts = [(spans[0], spans[-1], STAND_IN.encode())]
     for script in _SCRIPTS:
         if scripts is not None:
             placed = scripts[script]
             where = (placed.start, placed.end)
-            before = text[placed.start - len(_OPENING[script]) : placed.start]
-            if before != _OPENING[script] or not text.startswith("</script>", placed.end):
+            before = data[placed.start - len(_OPENING[script]) : placed.start]
+            if before != _OPENING[script] or not data.startswith(b"</script>", placed.end):
                 raise _Miss
         else:
-            found = _script(text, script)
-            if found is None or text.find("<", *found) >= 0:
+            found = _script(data, script)
+            if found is None or data.find(b"<", *found) >= 0:
                 raise _Miss
             where = found
-        cuts.append((*where, ""))
+        cuts.append((*where, b""))
     cuts.sort()
-    skeleton: list[str] = []
+    skeleton: list[bytes] = []
     at = 0
     for start, end, mark in cuts:
         if start < at:
             raise _Miss
-        skeleton += (text[at:start], mark)
+        skeleton += (data[at:start], mark)
         at = end
-    skeleton.append(text[at:])
-    return "".join(skeleton)
+    skeleton.append(data[at:])
+    return b"".join(skeleton)
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8")
+
+
+def _utf8s(texts: dict[int, str]) -> dict[int, bytes]:
+    return {key: text.encode("utf-8") for key, text in texts.items()}

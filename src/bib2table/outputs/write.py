@@ -45,8 +45,9 @@ class _Plan:
 Protected = Mapping[Path, str] | Iterable[Path] | Path | None
 
 
-def write_outputs(targets: Mapping[Path, str], protected: Protected = None) -> None:
-    """Write each text to its path (see the module's documentation); refuse ``protected``."""
+def write_outputs(targets: Mapping[Path, str | bytes], protected: Protected = None) -> None:
+    """Write each text (or its UTF-8 bytes) to its path (see the module's documentation);
+    refuse ``protected``."""
     plans = [_plan(path) for path in check_targets(targets, protected)]
     staged: list[tuple[str, _Plan]] = []
     try:
@@ -150,7 +151,7 @@ def _new_file(path: Path) -> _Plan:
     return _Plan(path, final, through=False)
 
 
-def _write_through(plan: _Plan, text: str) -> None:
+def _write_through(plan: _Plan, text: str | bytes) -> None:
     """Write ``text`` into the device, pipe or unnamed file itself (a pipe waits for a reader)."""
     flags = _WRITE_FLAGS | (os.O_TRUNC if plan.regular else 0)
     descriptor = os.open(plan.path, flags)
@@ -158,7 +159,7 @@ def _write_through(plan: _Plan, text: str) -> None:
         info = os.fstat(descriptor)
         if stat.S_ISREG(info.st_mode) != plan.regular:
             raise OutputError(f"cannot write {plan.path}: it changed while being written")
-        data = memoryview(text.encode("utf-8"))
+        data = memoryview(_utf8(text))
         while data:
             written = os.write(descriptor, data)
             data = data[written:]
@@ -169,7 +170,7 @@ def _write_through(plan: _Plan, text: str) -> None:
         os.close(descriptor)
 
 
-def _stage(plan: _Plan, text: str) -> str:
+def _stage(plan: _Plan, text: str | bytes) -> str:
     """Write ``text`` to a new temporary file in the folder of the file it will replace."""
     final = plan.final
     try:
@@ -183,7 +184,7 @@ def _stage(plan: _Plan, text: str) -> str:
         raise
     try:
         with os.fdopen(handle, "wb") as stream:
-            stream.write(text.encode("utf-8"))
+            stream.write(_utf8(text))
         mode = final.stat().st_mode & 0o7777 if final.exists() else 0o666 & ~_umask()
         os.chmod(temporary, mode & 0o777)
     except BaseException:
@@ -191,6 +192,10 @@ def _stage(plan: _Plan, text: str) -> str:
             os.unlink(temporary)
         raise
     return temporary
+
+
+def _utf8(text: str | bytes) -> bytes:
+    return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
 def _umask() -> int:
