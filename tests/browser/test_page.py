@@ -115,11 +115,15 @@ def test_chart_has_a_table_of_papers_per_year(watched: Watched, page_file: Path)
     assert table.is_visible()
     heads = table.locator("thead th").all_inner_texts()
     assert heads == ["Year", "All papers", *CATEGORY_TOTALS]
-    assert chart_table(page) == sorted((y, years.count(y)) for y in set(years))
+    assert chart_table(page, len(set(years))) == sorted((y, years.count(y)) for y in set(years))
 
 
-def chart_table(page: Page) -> list[tuple[str, int]]:
-    """The rows of "Papers per year as a table" shown: each year and its count of all papers."""
+def chart_table(page: Page, years: int | None = None) -> list[tuple[str, int]]:
+    """The rows of "Papers per year as a table" shown: each year and its count of all papers;
+    with ``years``, once that many are shown (the table follows the view a moment later)."""
+    if years is not None:
+        shown = page.locator(".chart-table tbody tr:not([hidden])")
+        expect(shown).to_have_count(years)
     found: list[tuple[str, int]] = [
         (year, int(count))
         for year, count in page.eval_on_selector_all(
@@ -146,10 +150,10 @@ def test_the_chart_follows_the_view(watched: Watched, page_file: Path) -> None:
     )
     assert sorted(bars) == sorted(f"{y}: {years.count(y)}" for y in set(years))
     page.get_by_text("Papers per year as a table").click()
-    assert chart_table(page) == sorted((y, years.count(y)) for y in set(years))
+    assert chart_table(page, len(set(years))) == sorted((y, years.count(y)) for y in set(years))
     page.locator("#search").fill("no such paper")
     expect(charts.first).to_have_attribute("aria-label", "All papers: 0 papers")
-    assert chart_table(page) == []
+    assert chart_table(page, 0) == []
 
 
 def test_year_sorts_newest_first_then_oldest(watched: Watched, page_file: Path) -> None:
