@@ -179,3 +179,56 @@ def test_a_signal_ends_the_run_cleanly(
             assert written == scene.expected[fmt]
         else:
             assert written in (old[fmt], scene.expected[fmt]), f"{fmt} is half written"
+
+
+CALLBACK = """
+import os, signal, sys, time, weakref
+from bib2table.__main__ import handle_signals
+from bib2table.errors import Interrupted
+
+handle_signals()
+if sys.argv[2] == "unhandled":
+    sys.unraisablehook = sys.__unraisablehook__
+
+def signal_now(*_):
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(100_000):  # the handler runs here, in code whose errors Python only reports
+        pass
+
+class Finalised:
+    def __del__(self):
+        signal_now()
+
+class Referred:
+    pass
+
+try:
+    if sys.argv[1] == "weak reference":
+        thing = Referred()
+        reference = weakref.ref(thing, signal_now)
+    else:
+        thing = Finalised()
+    del thing
+    time.sleep(1)
+    print("not interrupted")
+except Interrupted as exc:
+    sys.exit(exc.status)
+"""
+
+
+@pytest.mark.parametrize("where", ["weak reference", "finaliser"])
+def test_a_signal_in_a_callback_python_only_reports_still_ends_the_run(where: str) -> None:
+    """The import system's module locks have weak reference callbacks: a signal that lands in
+    one (or in a finaliser) is raised again a moment later, and ends the run without a
+    report. The control shows that Python alone loses it."""
+    lost = subprocess.run(
+        [sys.executable, "-c", CALLBACK, where, "unhandled"], capture_output=True, text=True
+    )
+    assert lost.returncode == 0 and "not interrupted" in lost.stdout
+    assert "Exception ignored" in lost.stderr
+    ended = subprocess.run(
+        [sys.executable, "-c", CALLBACK, where, "handled"], capture_output=True, text=True
+    )
+    assert ended.returncode == 128 + signal.SIGINT, ended.stderr
+    assert "not interrupted" not in ended.stdout
+    assert "Traceback" not in ended.stderr and "Exception ignored" not in ended.stderr

@@ -12,6 +12,7 @@ import os
 import signal
 import sys
 from types import FrameType
+from typing import Any
 
 from bib2table.errors import Interrupted
 
@@ -23,10 +24,37 @@ def _interrupt(number: int, frame: FrameType | None) -> None:
     raise Interrupted(number)
 
 
-def main() -> None:
-    """Run the command with SIGINT and SIGTERM handled."""
+#: The signal to raise again (see :func:`_unraisable`).
+_again: list[int] = []
+
+
+def _unraisable(unraisable: Any) -> None:
+    """A signal that came while Python ran code whose errors it only reports (a weak
+    reference's callback, as the import system has, or a finaliser) was lost there: raise it
+    again a moment later, where it unwinds the run, without a report."""
+    error = unraisable.exc_value
+    if isinstance(error, Interrupted) and hasattr(signal, "setitimer"):
+        _again[:] = [error.signal]
+        signal.signal(signal.SIGALRM, _interrupt_again)
+        signal.setitimer(signal.ITIMER_REAL, 0.001)
+        return
+    sys.__unraisablehook__(unraisable)
+
+
+def _interrupt_again(number: int, frame: FrameType | None) -> None:
+    raise Interrupted(_again[0])
+
+
+def handle_signals() -> None:
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` wherever they arrive."""
+    sys.unraisablehook = _unraisable
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, _interrupt)
+
+
+def main() -> None:
+    """Run the command with SIGINT and SIGTERM handled."""
+    handle_signals()
     try:
         try:
             from bib2table.cli import main as command
