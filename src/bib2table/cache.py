@@ -82,14 +82,15 @@ def code_stamp() -> bytes:
         for root in roots:
             if not root.is_dir():
                 continue
-            suffixes = (".py",) if root.name != "templates" else None
-            for path in sorted(root.rglob("*")):
-                if "__pycache__" in path.parts or not path.is_file():
-                    continue
-                if suffixes is not None and path.suffix not in suffixes:
-                    continue
-                name = str(path.relative_to(root.parent)).encode()
-                hasher.update(name + b"\0" + path.read_bytes() + b"\0")
+            suffix = ".py" if root.name != "templates" else ""
+            for folder, folders, names in os.walk(root):
+                folders[:] = sorted(f for f in folders if f != "__pycache__")
+                for file in sorted(n for n in names if n.endswith(suffix)):
+                    path = Path(folder, file)
+                    if not path.is_file():
+                        continue
+                    name = str(path.relative_to(root.parent)).encode()
+                    hasher.update(name + b"\0" + path.read_bytes() + b"\0")
         _stamp = hasher.digest()
     return _stamp
 

@@ -45,6 +45,7 @@ import hashlib
 import itertools
 import json
 import operator
+import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -94,6 +95,10 @@ _OPENING = {
     "page": b'<script type="application/json" id="page-data">',
     "cite": b'<script type="application/json" id="cite-data">',
 }
+
+
+#: Where a stretch starts: after a line break, an "@".
+_AT = re.compile(rb"\n@")
 
 
 @dataclass
@@ -164,12 +169,7 @@ class _Cut:
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.view = memoryview(data)
-        starts = [0]
-        at = data.find(b"\n@")
-        while at >= 0:
-            starts.append(at + 2)
-            at = data.find(b"\n@", at + 2)
-        self.starts = starts
+        self.starts = [0, *(found.end() for found in _AT.finditer(data))]
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -472,7 +472,8 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     outputs: list[_Made] = []
     at = 0
     for name, length, rows_of in zip(formats, lengths, meta["rows"], strict=True):
-        outputs.append(splicer.output(name, body[at : at + length], rows_of))
+        whole = at == 0 and length == len(body)
+        outputs.append(splicer.output(name, body if whole else body[at : at + length], rows_of))
         at += length
     del body
     rows = [o.rows for o in outputs]
@@ -1021,11 +1022,11 @@ class _Text:
     """An output made of parts, joined once at the end."""
 
     def __init__(self) -> None:
-        self.parts: list[bytes] = []
+        self.parts: list[bytes | memoryview] = []
         #: how long it is so far
         self.at = 0
 
-    def add(self, text: bytes) -> None:
+    def add(self, text: bytes | memoryview) -> None:
         self.parts.append(text)
         self.at += len(text)
 
@@ -1045,6 +1046,7 @@ class _Text:
         now, from ``relative``."""
         where: list[int] = []
         first = True
+        view = memoryview(old)  # (runs copied once, as the output is joined)
         for part in plan:
             if not first:
                 self.add(separator)
@@ -1053,7 +1055,7 @@ class _Text:
                 start, stop = spans[2 * part[0]], spans[2 * part[1] - 1]
                 shift = self.at - relative - start
                 where += [offset + shift for offset in spans[2 * part[0] : 2 * part[1]]]
-                self.add(old[origin + start : origin + stop])
+                self.add(view[origin + start : origin + stop])
             else:
                 text = made[part]
                 at = self.at - relative
