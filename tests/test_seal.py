@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import io
 import marshal
 import os
@@ -65,7 +66,8 @@ def _tamper_snapshot(tmp_path: Path, was: str, now: str, reseal: bool) -> None:
     key, meta, body = database.execute("SELECT key, meta, body FROM snapshots").fetchone()
     assert was.encode() in body
     body = body.replace(was.encode(), now.encode(), 1)
-    seal = Cache().seal(b"snapshot", key, meta.encode(), body) if reseal else b"\0" * 32
+    digest = hashlib.sha256(body).digest()
+    seal = Cache().seal(b"snapshot", key, meta.encode(), digest) if reseal else b"\0" * 32
     database.execute("UPDATE snapshots SET body = ?, seal = ?", (body, seal))
     database.commit()
     database.close()

@@ -247,30 +247,36 @@ class Cache:
         else:
             self.new[table][key] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    def snapshot(self, key: bytes) -> tuple[str, bytes, bool] | None:
-        """The snapshot kept under ``key`` (see :mod:`bib2table.snapshot`): its description,
-        its body and whether it is sealed (this user's run checked it as it wrote it), or
-        ``None``."""
+    def snapshot(self, key: bytes) -> Kept | None:
+        """The snapshot kept under ``key`` (see :mod:`bib2table.snapshot`), or ``None``: its
+        description now, its body read (and its seal checked) on another thread while the run
+        goes on."""
         db = self._connect(create=False)
         if db is None:
             return None
         try:
+            # One read transaction for the description and the body: the same snapshot,
+            # whatever another run writes meanwhile.
+            db.execute("BEGIN")
             row = db.execute(
-                "SELECT meta, body, seal, used FROM snapshots WHERE key = ?", (key,)
+                "SELECT meta, seal, used FROM snapshots WHERE key = ?", (key,)
             ).fetchone()
         except sqlite3.Error as exc:
+            self._end_read(db)
             self._failed(exc)
             return None
-        if row is None or not isinstance(row[0], str) or not isinstance(row[1], bytes):
+        if row is None or not isinstance(row[0], str):
+            self._end_read(db)
             return None
-        meta, body, seal, used = row
+        meta, seal, used = row
         if used != _today():
             self._touched["snapshots"].append(key)
-        return (
-            meta,
-            body,
-            self.is_sealed(seal, b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body),
-        )
+        return Kept(self, db, key, meta, seal)
+
+    @staticmethod
+    def _end_read(db: sqlite3.Connection) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            db.execute("COMMIT")
 
     def code(self, key: bytes) -> bytes | None:
         """The compiled template kept under ``key``, only when it is sealed."""
@@ -354,7 +360,8 @@ class Cache:
         snapshot_row = None
         if snapshot is not None:
             key, meta, body = snapshot
-            seal = self.seal(b"snapshot", key, meta.encode("utf-8", "surrogatepass"), body)
+            digest = hashlib.sha256(body).digest()
+            seal = self.seal(b"snapshot", key, meta.encode("utf-8", "surrogatepass"), digest)
             snapshot_row = (key, meta, body, seal, _today())
         db = self._connect(create=True)
         if db is None:
@@ -527,3 +534,45 @@ def _text(value: Any) -> str:
 
 def _today() -> int:
     return int(time.time() // 86400)
+
+
+class Kept:
+    """A kept snapshot: its description, and its body, read on another thread (SQLite and
+    SHA-256 let other threads run) from the moment it is found. The seal covers the
+    description and the body's SHA-256 digest."""
+
+    def __init__(
+        self, cache: Cache, db: sqlite3.Connection, key: bytes, meta: str, seal: object
+    ) -> None:
+        import threading
+
+        self.meta = meta
+        self._cache, self._db, self._key, self._seal = cache, db, key, seal
+        self._found: tuple[bytes, bytes] | None = None
+        self._thread: threading.Thread | None = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        with contextlib.suppress(sqlite3.Error):
+            row = self._db.execute(
+                "SELECT body FROM snapshots WHERE key = ?", (self._key,)
+            ).fetchone()
+            if row is not None and isinstance(row[0], bytes):
+                self._found = (row[0], hashlib.sha256(row[0]).digest())
+
+    def body(self) -> tuple[bytes, bool] | None:
+        """The body and whether the snapshot carries this user's seal; ``None`` when it
+        cannot be read."""
+        self.done()
+        if self._found is None:
+            return None
+        body, digest = self._found
+        meta = self.meta.encode("utf-8", "surrogatepass")
+        return body, self._cache.is_sealed(self._seal, b"snapshot", self._key, meta, digest)
+
+    def done(self) -> None:
+        """Wait for the body to be read, and end the read (again: nothing)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+            Cache._end_read(self._db)

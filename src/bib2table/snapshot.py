@@ -55,7 +55,7 @@ from typing import Any
 from bib2table.bibtex.biblatex import links_entries
 from bib2table.bibtex.encoding import declared
 from bib2table.bibtex.parse import MAX_INPUT_BYTES, parse_texts, read_text
-from bib2table.cache import Cache
+from bib2table.cache import Cache, Kept
 from bib2table.catalogue.cite import CiteItems
 from bib2table.catalogue.edits import (
     Diff,
@@ -444,8 +444,16 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     found = cache.snapshot(key)
     if found is None:
         raise _Miss
-    sealed = found[2]
-    meta = json.loads(found[0])
+    try:
+        return _splice_found(cache, source, config, formats, key, found)
+    finally:
+        found.done()
+
+
+def _splice_found(
+    cache: Cache, source: Path, config: Path | None, formats: list[str], key: bytes, found: Kept
+) -> Spliced:
+    meta = json.loads(found.meta)
     if not isinstance(meta, dict) or meta["version"] != VERSION or meta["formats"] != formats:
         raise _Miss
     data = _input_bytes(source)
@@ -464,8 +472,11 @@ def _splice(cache: Cache, source: Path, config: Path | None, formats: list[str])
     if not _local(settings):
         raise _Miss
     splicer = _Splicer(cache, source, meta, settings, old, new, change, cut)
-    body = found[1]
-    del found
+    kept = found.body()
+    if kept is None:
+        raise _Miss
+    body, sealed = kept
+    del kept
     lengths = meta["lengths"]
     if sum(lengths) != len(body) or len(lengths) != len(formats):
         raise _Miss
