@@ -373,11 +373,9 @@ def _checked_skeleton(page: _Made) -> str | None:
 
 def _skeleton_faults(skeleton: bytes) -> bool:
     """Whether the page check finds anything wrong in a page's skeleton (or cannot tell)."""
-    from bib2table.outputs.clean import STAND_IN, check_skeleton
+    from bib2table.outputs.clean import skeleton_faults
 
-    text = skeleton.decode("utf-8", "surrogatepass")
-    faults, stand_ins = check_skeleton(text)
-    return bool(faults) or stand_ins != text.count(STAND_IN)
+    return skeleton_faults(skeleton.decode("utf-8", "surrogatepass")) != []
 
 
 def _placed_meta(placed: Placed) -> dict[str, Any]:
@@ -769,18 +767,20 @@ class _Splicer:
             raise _Miss
         text = rendered.text
         out = _Text()
-        out.add(_utf8(text[:start]))
-        spans = out.runs(old_text, old_rows, self.plan, _utf8s(made), b"")
+        out.add(text[:start].encode())
+        spans = out.runs(
+            old_text, old_rows, self.plan, {r: row.encode() for r, row in made.items()}, b""
+        )
         at = end
         scripts: dict[str, Placed] = {}
         for script in _SCRIPTS if name == "html" else ():
             number, _ = rendered.scripts[script]
             if starts[number] < at:
                 raise _Miss
-            out.add(_utf8(text[at : starts[number]]))
+            out.add(text[at : starts[number]].encode())
             scripts[script] = self._script(script, old_text, frame, out)
             at = starts[number + 1]
-        out.add(_utf8(text[at:]))
+        out.add(text[at:].encode())
         return _Made(name, b"".join(out.parts), spans, scripts)
 
     def _frame(self, page: bytes | None) -> Catalogue:
@@ -830,7 +830,7 @@ class _Splicer:
         firsts: list[int] = placed["firsts"]
         head = page[origin : origin + spans[0]]
         names = _Names(script, frame, json.loads(head + b"]}"), page, origin, spans)
-        if _utf8(names.head(names.old)) != head:
+        if names.head(names.old).encode() != head:
             raise _Miss  # not what this code writes
         if len(firsts) != len(names.old):
             raise _Miss
@@ -870,9 +870,10 @@ class _Splicer:
             order += together
         numbers = names.numbers(order)
         start = out.at
-        out.add(_utf8(names.head(order)))
+        out.add(names.head(order).encode())
         made = {
-            row: _utf8(names.written(names.numbered(item, numbers))) for row, item in items.items()
+            row: names.written(names.numbered(item, numbers)).encode()
+            for row, item in items.items()
         }
         if all(numbers.get(name, was) == was for name, was in names.were.items()):
             where = out.runs(page, spans, self.plan, made, b",", origin, start)
@@ -889,7 +890,7 @@ class _Splicer:
                     else:
                         begin, end = origin + spans[2 * row], origin + spans[2 * row + 1]
                         numbered, stop, listed = names.at(row)
-                        now = _utf8(names.numbers_text(listed, numbers))
+                        now = names.numbers_text(listed, numbers).encode()
                         if page[numbered:stop] == now:
                             out.add(page[begin:end])
                         else:
@@ -1170,11 +1171,3 @@ def _skeleton(data: bytes, spans: Sequence[int], scripts: dict[str, Placed] | No
         at = end
     skeleton.append(data[at:])
     return b"".join(skeleton)
-
-
-def _utf8(text: str) -> bytes:
-    return text.encode("utf-8")
-
-
-def _utf8s(texts: dict[int, str]) -> dict[int, bytes]:
-    return {key: text.encode("utf-8") for key, text in texts.items()}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
@@ -121,13 +121,22 @@ def cite_data(catalogue: Catalogue, abstract: bool = False) -> Markup:
 def cite_script(catalogue: Catalogue, abstract: bool = False) -> Script:
     """:func:`cite_data` and where each entry's item is in it (see :class:`Script`)."""
     items = CiteItems(catalogue, abstract)
-    rows = []
-    firsts = []
-    for number, entry in enumerate(catalogue.entries):
-        known = len(items.used)
-        rows.append(items.item(entry))
-        firsts += [number] * (len(items.used) - known)
+    rows, firsts = itemised(catalogue.entries, items.item, items.used)
     return script_entries({"strings": items.used}, rows, firsts)
+
+
+def itemised(
+    entries: Sequence[Entry], item: Callable[[Entry], list[Any]], table: Sized
+) -> tuple[list[list[Any]], list[int]]:
+    """Each entry's ``item``, and, for each name ``table`` gains as they are made (the venues,
+    the ``@string`` lines), the entry that first uses it (see :attr:`Script.firsts`)."""
+    items = []
+    firsts: list[int] = []
+    for number, entry in enumerate(entries):
+        known = len(table)
+        items.append(item(entry))
+        firsts += [number] * (len(table) - known)
+    return items, firsts
 
 
 class CiteItems:

@@ -21,7 +21,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bib2table.catalogue.cite import Script, script_entries
+from bib2table.catalogue.cite import Script, itemised, script_entries
 from bib2table.catalogue.model import Catalogue, Entry
 from bib2table.catalogue.search import SEPARATOR, arxiv_id, full_venues, roles
 from bib2table.catalogue.settings import Column
@@ -42,12 +42,7 @@ def page_data(catalogue: Catalogue) -> Markup:
 def page_script(catalogue: Catalogue) -> Script:
     """:func:`page_data` and where each entry's item is in it (see :class:`Script`)."""
     items = PageItems(catalogue)
-    made = []
-    firsts = []
-    for number, entry in enumerate(catalogue.entries):
-        known = len(items.venues)
-        made.append(items.item(entry))
-        firsts += [number] * (len(items.venues) - known)
+    made, firsts = itemised(catalogue.entries, items.item, items.venues)
     return script_entries(items.head(), made, firsts)
 
 

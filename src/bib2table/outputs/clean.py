@@ -109,10 +109,17 @@ def check_assembled(
     were made."""
     if not rows_fit or skeleton == page:
         return check_page(page)
+    faults = skeleton_faults(skeleton, checked)
+    return check_page(page) if faults is None else faults
+
+
+def skeleton_faults(
+    skeleton: str, checked: tuple[list[str], int] | None = None
+) -> list[str] | None:
+    """What is wrong with a page's skeleton (see :func:`check_assembled`); ``None`` when the
+    parser does not see each stand-in as an element (then only the whole page can tell)."""
     faults, stand_ins = checked if checked is not None else _check(skeleton)
-    if stand_ins != skeleton.count(STAND_IN):
-        return check_page(page)
-    return faults
+    return faults if stand_ins == skeleton.count(STAND_IN) else None
 
 
 def check_skeleton(skeleton: str) -> tuple[list[str], int]:
