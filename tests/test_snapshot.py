@@ -222,6 +222,39 @@ def test_edits_of_entries_are_spliced(tmp_path: Path, change: tuple[Any, ...]) -
     assert "warning:" in fresh[1]
 
 
+#: Edits at the file's ends: the last stretch has no line break after it, so that a stretch
+#: that becomes the last one, or stops being it, counts a line fewer or more than it did.
+AT_THE_ENDS = [
+    ("move", 39, 0),
+    ("move", 0, 39),
+    ("delete", 39),
+    ("add", 39, "The last one", "fonts", 2004, False),
+    ("move", 37, 39),
+    ("delete", 0),
+    ("move", 38, 1),
+]
+
+
+@pytest.mark.parametrize("every", [True, False], ids=["kept each run", "edits adding up"])
+def test_edits_at_the_ends_of_the_file_keep_each_warning_at_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every: bool
+) -> None:
+    monkeypatch.setattr(snapshot, "RESAVE", -1 if every else 3)
+    os.environ["BIB2TABLE_CACHE_DIR"] = str(tmp_path / "cache")
+    bib = _bib(40)
+    for number in (0, 1, 20, 37, 38, 39):
+        bib.entries[number]["url"] = URLS[1]  # a warning at each entry's line
+    source = _write(bib, tmp_path)
+    _outputs(source, tmp_path / "a", True)
+    for change in AT_THE_ENDS:
+        apply(bib, change)
+        _write(bib, tmp_path)
+        assert snapshot.splice(Cache(), source, None, FORMATS) is not None, change
+        fresh = _outputs(source, tmp_path / "b", False)
+        assert fresh[1].count("warning:") == sum(e.get("url") == URLS[1] for e in bib.entries)
+        assert _outputs(source, tmp_path / "a", True) == fresh, change
+
+
 #: Edits that reach other entries or the rest of the outputs: read in full.
 REFUSED = [
     ("keyword", 30, "typesetting"),  # a new category

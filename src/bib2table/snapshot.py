@@ -518,7 +518,9 @@ def _splice_found(
 def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str]) -> _Stretches:
     """What is known of the new text's stretches: the old ones' kinds, keys and lines, and the
     new ones' read from their blocks (each must be local: see
-    :func:`~bib2table.catalogue.edits.local_entries`)."""
+    :func:`~bib2table.catalogue.edits.local_entries`). A stretch's lines count the line break
+    before the next stretch, which the last one lacks: the lines of the stretches among the
+    changed ones, moved ones too, and of the one just before them, are counted anew."""
     for hunk in change.hunks():
         if any(old.kinds[n] != "e" for n in hunk.old):
             raise _Miss  # a @string or @preamble goes or moves
@@ -530,23 +532,24 @@ def _new_stretches(old: _Stretches, change: Diff, cut: _Cut, digests: list[str])
     first, old_end = change.first, change.old_end
     for number in range(first, change.new_end):
         was = change.reused[number - first]
+        lines.append(cut.lines(number))
         if was is not None:
             kinds.append(old.kinds[was])
             keys.append(old.keys[was])
-            lines.append(old.lines[was])
             continue
-        piece = cut.piece(number)
-        blocks = local_entries(piece)
+        blocks = local_entries(cut.piece(number))
         if blocks is None:
             raise _Miss
         kinds.append("e")
         keys.append([b.key for b in blocks])
-        lines.append(piece.count("\n"))
+    before = old.lines[:first]
+    if before:  # (it was the last stretch, or is now)
+        before[-1] = cut.lines(first - 1)
     return _Stretches(
         digests,
         old.kinds[:first] + "".join(kinds) + old.kinds[old_end:],
         old.keys[:first] + keys + old.keys[old_end:],
-        old.lines[:first] + lines + old.lines[old_end:],
+        before + lines + old.lines[old_end:],
     )
 
 
